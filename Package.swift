@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// vittrain: train, fine-tune, evaluate and explain Vision Transformers on a CPU.
+// Dependency direction (DESIGN.md): vittrain → Training, Interpret → Models → NN → Tensor → C shims;
+// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
+import PackageDescription
+
+// Hot loops use unsafe buffer pointers; whole-module optimisation keeps generic helpers inlined.
+let optimised: [SwiftSetting] = [.unsafeFlags(["-wmo"])]
+
+let package = Package(
+    name: "vittrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vittrain", targets: ["vittrain"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "FileFormats", targets: ["FileFormats"]),
+        .library(name: "Data", targets: ["Data"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Interpret", targets: ["Interpret"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimised),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
+        .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
+        .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),
+        .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
+        .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
+        .executableTarget(name: "vittrain", dependencies: [
+            "Training", "Interpret", "Models", "Data", "FileFormats",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "FileFormats"]),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "FileFormats"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
+        .testTarget(name: "CLITests", dependencies: ["FileFormats"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Datasets, augmentation and the batch loader.
+@_exported import Tensor

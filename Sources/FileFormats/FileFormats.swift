@@ -1,0 +1,1 @@
+// Readers and writers for the files vittrain speaks: HDF5, PNG and safetensors.

@@ -1,0 +1,2 @@
+// Attention capture, rollout, entropy, colormaps, overlays and the HTML report.
+@_exported import Models

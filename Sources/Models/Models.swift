@@ -1,0 +1,2 @@
+// Vision Transformer presets, HybridViT and position-embedding resampling.
+@_exported import NN
