@@ -67,3 +67,13 @@ public struct RandomGenerator: RandomNumberGenerator, Codable, Equatable {
 }
 
 import Foundation
+
+/// A generator shared by reference: a model's dropout and drop-path layers all draw from one
+/// source, so the trainer can save and restore a single state for exact resumption.
+public final class RandomSource {
+    public var generator: RandomGenerator
+
+    public init(seed: UInt64) {
+        generator = RandomGenerator(seed: seed)
+    }
+}
