@@ -5,7 +5,7 @@
 
 import FileFormats
 import Foundation
-import NN
+import Models
 
 /// Everything a run needs to continue exactly where it stopped.
 public struct Checkpoint {
@@ -13,6 +13,9 @@ public struct Checkpoint {
     public static let version = 1
 
     public var config: RunConfig
+    /// The architecture as resolved against the preset and dataset, so the model can be rebuilt
+    /// from the checkpoint alone.
+    public var modelConfig: ViTConfig
     /// Epochs completed, and the batch index inside the next epoch (non-zero after an interrupt).
     public var epoch: Int
     public var batchInEpoch: Int
@@ -29,12 +32,13 @@ public struct Checkpoint {
     public var metricsHistory: [String]
     public var bestAccuracy: Double?
 
-    public init(config: RunConfig, epoch: Int, batchInEpoch: Int, step: Int,
+    public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
                 buffers: [(path: String, shape: [Int], values: [Float])] = [],
                 optimizerStep: Int = 0, optimizerState: [String: AdamWState] = [:],
                 modelRandomState: [UInt64] = [], metricsHistory: [String] = [], bestAccuracy: Double? = nil) {
         self.config = config
+        self.modelConfig = modelConfig
         self.epoch = epoch
         self.batchInEpoch = batchInEpoch
         self.step = step
@@ -55,6 +59,7 @@ public struct Checkpoint {
             try file.setAttribute("format", Checkpoint.format)
             try file.setAttribute("version", Checkpoint.version)
             try file.setAttribute("config", config.jsonString())
+            try file.setAttribute("model_config", String(decoding: try JSONEncoder().encode(modelConfig), as: UTF8.self))
             try file.setAttribute("epoch", epoch)
             try file.setAttribute("batch_in_epoch", batchInEpoch)
             try file.setAttribute("step", step)
@@ -98,6 +103,12 @@ public struct Checkpoint {
         } catch {
             throw FileFormatError(file: path, message: "its stored config is invalid: \(error)")
         }
+        let modelConfig: ViTConfig
+        do {
+            modelConfig = try JSONDecoder().decode(ViTConfig.self, from: Foundation.Data(try file.stringAttribute("model_config").utf8))
+        } catch {
+            throw FileFormatError(file: path, message: "its stored model_config is invalid: \(error)")
+        }
         func readGroup(_ group: String) throws -> [(path: String, shape: [Int], values: [Float])] {
             guard file.exists(group) else { return [] }
             return try file.children(of: group).map { name in
@@ -114,7 +125,7 @@ public struct Checkpoint {
         }
         let history = (try? file.stringAttribute("metrics_history")) ?? ""
         return Checkpoint(
-            config: config,
+            config: config, modelConfig: modelConfig,
             epoch: try file.intAttribute("epoch"),
             batchInEpoch: (try? file.intAttribute("batch_in_epoch")) ?? 0,
             step: try file.intAttribute("step"),

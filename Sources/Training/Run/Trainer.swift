@@ -63,9 +63,9 @@ public final class Trainer {
 
     /// The run's complete state.
     public func makeCheckpoint() -> Checkpoint {
-        Checkpoint(config: config, epoch: epoch, batchInEpoch: batchInEpoch, step: step,
+        Checkpoint(config: config, modelConfig: model.config, epoch: epoch, batchInEpoch: batchInEpoch, step: step,
                    parameters: model.namedParameters().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
-                   buffers: model.namedBuffers().map { ($0.path, $0.shape, $0.values) },
+                   buffers: model.namedBuffers().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
                    optimizerStep: optimizer.step, optimizerState: optimizer.state,
                    modelRandomState: model.randomSource.generator.state,
                    metricsHistory: metricsHistory, bestAccuracy: bestAccuracy)
@@ -75,7 +75,7 @@ public final class Trainer {
         var parameters: [String: (shape: [Int], values: [Float])] = [:]
         for (p, shape, values) in checkpoint.parameters { parameters[p] = (shape, values) }
         _ = try model.load(parameters, strict: true, resamplePositionEmbedding: false)
-        try model.loadBuffers(checkpoint.buffers)
+        try restoreBuffers(checkpoint.buffers)
         optimizer.restore(step: checkpoint.optimizerStep, state: checkpoint.optimizerState)
         if !checkpoint.modelRandomState.isEmpty {
             model.randomSource.generator.state = checkpoint.modelRandomState
@@ -85,6 +85,16 @@ public final class Trainer {
         batchInEpoch = checkpoint.batchInEpoch
         metricsHistory = checkpoint.metricsHistory
         bestAccuracy = checkpoint.bestAccuracy
+    }
+
+    private func restoreBuffers(_ saved: [(path: String, shape: [Int], values: [Float])]) throws {
+        let buffers = Dictionary(model.namedBuffers().map { ($0.path, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        for (path, shape, values) in saved {
+            guard let buffer = buffers[path], buffer.shape == shape else {
+                throw ConfigError(key: "", "checkpoint buffer \(path) of shape \(shape) does not fit the model")
+            }
+            buffer.data = values
+        }
     }
 
     // MARK: - The loop
@@ -97,7 +107,6 @@ public final class Trainer {
             let started = Date()
             var lossSum = 0.0, correct = 0, seen = 0
             var lr = schedule.lr(at: step)
-            var stepsThisEpoch = 0
             let iterator = loader.batches(epoch: epoch, startBatch: batchInEpoch)
             while step < totalSteps, let batch = try iterator.next() {
                 let stepStarted = Date()
@@ -108,7 +117,6 @@ public final class Trainer {
                 seen += batch.labels.count
                 step += 1
                 batchInEpoch += 1
-                stepsThisEpoch += 1
                 let rate = Double(batch.labels.count) / max(Date().timeIntervalSince(stepStarted), 1e-9)
                 let metrics = StepMetrics(epoch: epoch, step: step, batchInEpoch: batchInEpoch,
                                           batchesPerEpoch: loader.batchesPerEpoch, loss: loss,
@@ -136,7 +144,6 @@ public final class Trainer {
             if let accuracy = eval?.accuracy, accuracy > (bestAccuracy ?? -1) { bestAccuracy = accuracy }
             metricsHistory.append(MetricsLog.line(metrics))
             for hook in hooks { try hook.epochEnded(self, metrics) }
-            _ = stepsThisEpoch
         }
         for hook in hooks { try hook.runEnded(self, reason: .finished) }
         return .finished
