@@ -17,6 +17,16 @@ public final class CheckpointHook: TrainerHook {
         self.keepLast = section.keepLast
         self.keepBest = section.keepBest
         self.log = log
+        removeStaleTemporaries()
+    }
+
+    /// A process killed mid-write leaves its temporary file behind (the checkpoint itself is
+    /// intact); a new run in the same folder clears them.
+    private func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp") {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
     }
 
     public var lastPath: String { (directory as NSString).appendingPathComponent("last.h5") }
