@@ -11,6 +11,23 @@ public protocol Module: AnyObject {
     var children: [(name: String, module: Module)] { get }
     /// Training mode (dropout and drop path active, BatchNorm uses batch statistics).
     var isTraining: Bool { get set }
+    /// Non-trainable state under local names (BatchNorm's "running_mean", "running_var"), as
+    /// PyTorch's buffers. Most modules have none (the default).
+    var localBuffers: [(name: String, tensor: Tensor)] { get }
+}
+
+extension Module {
+    public var localBuffers: [(name: String, tensor: Tensor)] { [] }
+
+    /// Every buffer with its full dotted path. Buffers are Tensors that never require grad; a
+    /// checkpoint restores them by writing into their `data`.
+    public func namedBuffers(prefix: String = "") -> [(path: String, tensor: Tensor)] {
+        var result = localBuffers.map { (path: prefix + $0.name, tensor: $0.tensor) }
+        for (name, child) in children {
+            result += child.namedBuffers(prefix: prefix + name + ".")
+        }
+        return result
+    }
 }
 
 extension Module {

@@ -1,0 +1,139 @@
+// Attention rollout (Abnar & Zuidema 2020): fuse the heads of each layer, optionally discard the
+// weakest patch–patch links, add the identity for the residual path, renormalise rows, and
+// multiply the layers together. Legend: B images, H heads, T = 1 + N tokens, CLS first.
+
+import Foundation
+import Tensor
+
+/// How the heads of one layer are fused into a single [T, T] map before rollout.
+public enum HeadFusion: String, CaseIterable, Codable, Sendable {
+    case mean, max, min
+}
+
+/// Attention rollout over the captured layers.
+///
+/// Per layer ℓ (from `startLayer` up): Aℓ = fuse over heads; with `discardRatio` r > 0 the
+/// ⌊r·(T−1)²⌋ smallest patch→patch entries of Aℓ are set to 0 per image (entries in the CLS row or
+/// column are never discarded, so the CLS token keeps its links; jacobgil/vit-explain ranks all
+/// T² entries and only spares entry (0, 0)); Âℓ = rownorm(Aℓ + I); R = Âℓ · R with R₀ = I.
+/// The CLS row of R over the patches, R[0, 1...], is the rollout map.
+public struct AttentionRollout: Sendable {
+    public let fusion: HeadFusion
+    public let discardRatio: Double
+    public let startLayer: Int
+
+    /// - Throws: `InterpretError` if `discardRatio` is outside [0, 1) or `startLayer` is negative.
+    public init(fusion: HeadFusion = .mean, discardRatio: Double = 0, startLayer: Int = 0) throws {
+        guard discardRatio >= 0, discardRatio < 1 else {
+            throw InterpretError("rollout discard ratio \(discardRatio): expected a value in [0, 1)")
+        }
+        guard startLayer >= 0 else {
+            throw InterpretError("rollout start layer \(startLayer): expected 0 or more")
+        }
+        self.fusion = fusion
+        self.discardRatio = discardRatio
+        self.startLayer = startLayer
+    }
+
+    /// The rollout CLS map over the patches: layers × `[B, H, T, T]` → `[B, N]`.
+    /// Computed as a row vector e₀ᵀ·Â_L⋯Â_s from the top layer down, so it costs O(L·T²) per image.
+    public func clsMap(_ attentions: [Tensor]) throws -> Tensor {
+        let (b, t, layers) = try validate(attentions)
+        var out = [Float](repeating: 0, count: b * (t - 1))
+        out.withUnsafeMutableBufferPointer { o in
+            Parallel.forEach(b) { image in
+                var v = [Double](repeating: 0, count: t)
+                v[0] = 1
+                for layer in layers.reversed() {
+                    let a = normalisedLayer(attentions[layer], image: image)
+                    var next = [Double](repeating: 0, count: t)
+                    for i in 0..<t where v[i] != 0 {
+                        let vi = v[i]
+                        for j in 0..<t { next[j] += vi * a[i * t + j] }
+                    }
+                    v = next
+                }
+                for j in 1..<t { o[image * (t - 1) + j - 1] = Float(v[j]) }
+            }
+        }
+        return Tensor(shape: [b, t - 1], data: out)
+    }
+
+    /// The full rollout matrix R: layers × `[B, H, T, T]` → `[B, T, T]` (row i: how token i's final
+    /// representation draws on the input tokens).
+    public func matrix(_ attentions: [Tensor]) throws -> Tensor {
+        let (b, t, layers) = try validate(attentions)
+        var out = [Float](repeating: 0, count: b * t * t)
+        out.withUnsafeMutableBufferPointer { o in
+            Parallel.forEach(b) { image in
+                var r = [Double](repeating: 0, count: t * t)
+                for i in 0..<t { r[i * t + i] = 1 }
+                for layer in layers {
+                    let a = normalisedLayer(attentions[layer], image: image)
+                    var next = [Double](repeating: 0, count: t * t)
+                    for i in 0..<t {
+                        for k in 0..<t where a[i * t + k] != 0 {
+                            let aik = a[i * t + k]
+                            for j in 0..<t { next[i * t + j] += aik * r[k * t + j] }
+                        }
+                    }
+                    r = next
+                }
+                for i in 0..<(t * t) { o[image * t * t + i] = Float(r[i]) }
+            }
+        }
+        return Tensor(shape: [b, t, t], data: out)
+    }
+
+    /// Âℓ for one image: fused heads, weakest patch links discarded, identity added, rows renormalised.
+    func normalisedLayer(_ attention: Tensor, image: Int) -> [Double] {
+        let h = attention.shape[1], t = attention.shape[3]
+        var fused = [Double](repeating: 0, count: t * t)
+        attention.data.withUnsafeBufferPointer { a in
+            let base = a.baseAddress! + image * h * t * t
+            for i in 0..<(t * t) {
+                var value = Double(base[i])
+                for head in 1..<max(h, 1) {
+                    let x = Double(base[head * t * t + i])
+                    switch fusion {
+                    case .mean: value += x
+                    case .max: value = Swift.max(value, x)
+                    case .min: value = Swift.min(value, x)
+                    }
+                }
+                fused[i] = fusion == .mean ? value / Double(h) : value
+            }
+        }
+        let patchEntries = (t - 1) * (t - 1)
+        let discard = Int(discardRatio * Double(patchEntries))
+        if discard > 0 {
+            var indices = [Int]()
+            indices.reserveCapacity(patchEntries)
+            for i in 1..<t { for j in 1..<t { indices.append(i * t + j) } }
+            indices.sort { fused[$0] < fused[$1] || (fused[$0] == fused[$1] && $0 < $1) }
+            for index in indices.prefix(discard) { fused[index] = 0 }
+        }
+        for i in 0..<t {
+            fused[i * t + i] += 1
+            var sum = 0.0
+            for j in 0..<t { sum += fused[i * t + j] }
+            for j in 0..<t { fused[i * t + j] /= sum }
+        }
+        return fused
+    }
+
+    private func validate(_ attentions: [Tensor]) throws -> (Int, Int, Range<Int>) {
+        guard let first = attentions.first else {
+            throw InterpretError("rollout needs the attention maps of at least one layer, got none")
+        }
+        guard startLayer < attentions.count else {
+            throw InterpretError("rollout start layer \(startLayer): the model has \(attentions.count) layers")
+        }
+        for (layer, a) in attentions.enumerated() {
+            guard a.rank == 4, a.shape[2] == a.shape[3], a.shape[3] >= 2, a.shape == first.shape else {
+                throw InterpretError("rollout layer \(layer): expected full maps [B, H, T, T] like \(first.shape), got \(a.shape)")
+            }
+        }
+        return (first.shape[0], first.shape[3], startLayer..<attentions.count)
+    }
+}
