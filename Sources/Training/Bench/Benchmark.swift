@@ -56,7 +56,7 @@ public enum Benchmark {
     /// Peak resident set size of this process so far, in MB.
     public static func peakResidentMB() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024
     }
 

@@ -3,6 +3,7 @@
 
 import FileFormats
 import Foundation
+import Models
 
 public struct HuggingFaceConfig {
     public var heads: Int?
@@ -21,5 +22,21 @@ public struct HuggingFaceConfig {
         }
         return HuggingFaceConfig(heads: (object["num_attention_heads"] as? NSNumber)?.intValue,
                                  layerNormEps: (object["layer_norm_eps"] as? NSNumber)?.floatValue)
+    }
+
+    /// The `config.json` that transformers needs to build the matching ViTForImageClassification.
+    public static func json(for c: ViTConfig) -> String {
+        var object: [String: Any] = [
+            "architectures": ["ViTForImageClassification"], "model_type": "vit",
+            "hidden_size": c.embedDim, "num_hidden_layers": c.depth, "num_attention_heads": c.numHeads,
+            "intermediate_size": Int((Double(c.embedDim) * c.mlpRatio).rounded()), "hidden_act": "gelu",
+            "image_size": c.imageSize, "patch_size": c.patchSize, "num_channels": c.inChannels,
+            "qkv_bias": c.qkvBias, "layer_norm_eps": Double(c.layerNormEps),
+            "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+        ]
+        object["id2label"] = Dictionary(uniqueKeysWithValues: (0..<c.numClasses).map { ("\($0)", "LABEL_\($0)") })
+        object["label2id"] = Dictionary(uniqueKeysWithValues: (0..<c.numClasses).map { ("LABEL_\($0)", $0) })
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Foundation.Data()
+        return String(decoding: data, as: UTF8.self)
     }
 }

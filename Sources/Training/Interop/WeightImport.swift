@@ -1,6 +1,6 @@
 // Reading pretrained ViT weights from safetensors: timm names as they are, or Hugging Face
-// `ViTForImageClassification` / `ViTModel` names mapped to timm's (separate query/key/value
-// projections are stacked into timm's fused qkv). The architecture is inferred from the shapes.
+// `ViTForImageClassification` / `ViTModel` names mapped to timm's (Models' HuggingFaceViT).
+// The architecture is inferred from the shapes, so `vittrain import` needs no config.
 
 import FileFormats
 import Foundation
@@ -17,19 +17,15 @@ public enum WeightImport {
     /// The parameters of a safetensors file in timm names, and the format they came in.
     public static func readSafetensors(_ path: String, format: WeightFormat? = nil) throws
         -> (parameters: Parameters, format: WeightFormat) {
-        let (tensors, _) = try Safetensors.read(path)
+        // Integer tensors (PyTorch's num_batches_tracked) carry no weights; skip them.
+        let (tensors, _) = try Safetensors.read(path, skippingUnsupportedDTypes: true)
         var raw: Parameters = [:]
         for (name, t) in tensors { raw[name] = (t.shape, t.values) }
-        let detected = format ?? detectFormat(Array(raw.keys))
+        let detected = format ?? (HuggingFaceViT.isHuggingFace(raw.keys) ? .hf : .timm)
         switch detected {
         case .timm: return (raw, .timm)
-        case .hf: return (try HuggingFaceNames.toTimm(raw, file: path), .hf)
+        case .hf: return (HuggingFaceViT.timmState(from: raw), .hf)
         }
-    }
-
-    /// Hugging Face checkpoints name everything under `vit.` / `embeddings.` / `encoder.`.
-    public static func detectFormat(_ keys: [String]) -> WeightFormat {
-        keys.contains { $0.hasPrefix("vit.") || $0.hasPrefix("embeddings.") || $0.hasPrefix("encoder.layer.") } ? .hf : .timm
     }
 
     /// The ViT architecture that timm-named `parameters` describe. Heads cannot be seen in the

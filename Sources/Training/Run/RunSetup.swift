@@ -102,24 +102,13 @@ public final class RunSetup {
         }
     }
 
-    /// The dataset named by the data section.
+    /// The dataset named by the data section. Folder and HDF5 datasets read validation data
+    /// from `val_root` when it is given.
     public static func openDataset(_ data: DataSection, split: Split, modelImageSize: Int?) throws -> ImageDataset {
-        switch data.dataset {
-        case "synthetic":
-            let count = split == .train ? data.trainCount : data.valCount
-            return SyntheticShapesDataset(count: count, imageSize: modelImageSize ?? 32, seed: 0, split: split)
-        case "cifar10":
-            return try CIFAR10Dataset(root: data.root ?? "Datasets/\(CIFAR10Dataset.folderName)", split: split)
-        case "fashion-mnist":
-            return try FashionMNISTDataset(root: data.root ?? "Datasets/fashion-mnist", split: split)
-        case "folder", "hdf5":
-            guard let root = split == .train ? data.root : (data.valRoot ?? data.root) else {
-                throw ConfigError(key: "data.root", "the \(data.dataset) dataset needs data.root (and data.val_root for validation)")
-            }
-            return try DatasetFactory.open(kind: data.dataset, path: root, split: split, imageSize: modelImageSize)
-        default:
-            throw ConfigError(key: "data.dataset", "unknown dataset \(data.dataset)")
-        }
+        let root = split == .test ? (data.valRoot ?? data.root) : data.root
+        return try DatasetKind.openDataset(kind: data.dataset, root: root, split: split,
+                                           imageSize: modelImageSize,
+                                           count: split == .train ? data.trainCount : data.valCount)
     }
 
     /// The normalisation of the config, or the dataset's defaults.

@@ -70,14 +70,10 @@ struct ExportCommand: ParsableCommand {
                 try Safetensors.write(saved.parameters.map { ($0.path, $0.shape, $0.values) },
                                       metadata: ["format": "pt"], to: out)
             case .hf:
-                let hf = HuggingFaceNames.fromTimm(parameters)
+                let hf = HuggingFaceViT.huggingFaceState(from: parameters)
                 try Safetensors.write(hf.keys.sorted().map { ($0, hf[$0]!.shape, hf[$0]!.values) },
                                       metadata: ["format": "pt"], to: out)
-                let json = HuggingFaceNames.configJSON(
-                    embedDim: m.embedDim, depth: m.depth, heads: m.numHeads,
-                    mlpDim: Int((Double(m.embedDim) * m.mlpRatio).rounded()), imageSize: m.imageSize,
-                    patchSize: m.patchSize, channels: m.inChannels, numClasses: m.numClasses,
-                    qkvBias: m.qkvBias, eps: m.layerNormEps)
+                let json = HuggingFaceConfig.json(for: m)
                 let configPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")
                 try AtomicFile.write(Data(json.utf8), to: configPath)
             }
