@@ -1,0 +1,74 @@
+// Crash-safe file replacement: write a temporary file in the same directory, fsync it, rename it
+// over the target and fsync the directory. A failed or interrupted write leaves the old file intact.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum AtomicFile {
+    /// Calls `body` with a temporary path next to `path`; when it returns, the temporary file is
+    /// flushed to disk and renamed over `path`. On any error the temporary file is removed, the
+    /// previous file at `path` is untouched, and the error is rethrown.
+    public static func write(to path: String, _ body: (_ temporaryPath: String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = (directory as NSString).appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try body(temporary)
+            guard FileManager.default.fileExists(atPath: temporary) else {
+                throw FileFormatError(file: path, message: "the writer produced no file at \(temporary)")
+            }
+            try syncToDisk(temporary, reportAs: path, isDirectory: false)
+            if rename(temporary, path) != 0 {
+                throw FileFormatError(file: path, message: "cannot rename temporary file into place: \(osErrorReason())")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        // The rename is durable only once the directory entry itself reaches the disk.
+        try syncToDisk(directory.isEmpty ? "." : directory, reportAs: path, isDirectory: true)
+    }
+
+    /// Writes `data` to `path` atomically (see `write(to:_:)`).
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { temporary in
+            try writeWholeFile(data, to: temporary, reportAs: path)
+        }
+    }
+}
+
+/// Text of the current `errno`, e.g. "No space left on device".
+func osErrorReason() -> String { String(cString: strerror(errno)) }
+
+/// Creates (or truncates) `path` and writes all of `data`, retrying short writes.
+func writeWholeFile(_ data: Data, to path: String, reportAs name: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if fd < 0 { throw FileFormatError(file: name, message: "cannot create file: \(osErrorReason())") }
+    defer { close(fd) }
+    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileFormatError(file: name, message: "write failed: \(osErrorReason())")
+            }
+            offset += n
+        }
+    }
+}
+
+private func syncToDisk(_ p: String, reportAs path: String, isDirectory: Bool) throws {
+    let fd = open(p, isDirectory ? (O_RDONLY | O_DIRECTORY) : O_RDWR)
+    if fd < 0 {
+        throw FileFormatError(file: path, message: "cannot open \(isDirectory ? "directory" : "file") to sync: \(osErrorReason())")
+    }
+    defer { close(fd) }
+    if fsync(fd) != 0 {
+        throw FileFormatError(file: path, message: "fsync failed: \(osErrorReason())")
+    }
+}
