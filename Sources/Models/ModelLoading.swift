@@ -80,7 +80,7 @@ extension VisionTransformer {
     ///     (timm resample_abs_pos_embed), CLS position kept; otherwise it is a shape mismatch.
     /// - Throws: `ModelLoadError`, before anything is written.
     @discardableResult
-    public func load(_ parameters: [String: (shape: [Int], values: [Float])], strict: Bool = true,
+    public func load(_ parameters: StateDictionary, strict: Bool = true,
                      skip: [String] = [], resamplePositionEmbedding: Bool = true) throws -> LoadReport {
         func skipped(_ key: String) -> Bool { skip.contains { globMatches($0, key) } }
         var report = LoadReport()
@@ -90,7 +90,12 @@ extension VisionTransformer {
 
         for (path, tensor) in entries {
             if skipped(path) { report.skipped.append(path); continue }
-            guard let source = parameters[path] else { report.missing.append(path); continue }
+            guard let source = parameters[path] else {
+                // As PyTorch's BatchNorm, a checkpoint without the batch counter is accepted (it
+                // is int64 in PyTorch files, which safetensors readers may leave out).
+                if !path.hasSuffix(".num_batches_tracked") { report.missing.append(path) }
+                continue
+            }
             if source.shape.reduce(1, *) != source.values.count || source.shape.contains(where: { $0 < 0 }) {
                 throw ModelLoadError.valueCount(key: path, shape: source.shape, count: source.values.count)
             }
@@ -132,8 +137,8 @@ extension VisionTransformer {
     }
 
     /// Every parameter and buffer as path → (shape, values), the inverse of `load`.
-    public func stateDictionary() -> [String: (shape: [Int], values: [Float])] {
-        var result: [String: (shape: [Int], values: [Float])] = [:]
+    public func stateDictionary() -> StateDictionary {
+        var result: StateDictionary = [:]
         for (path, tensor) in stateEntries() { result[path] = (tensor.shape, tensor.data) }
         return result
     }
