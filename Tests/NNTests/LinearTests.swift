@@ -70,7 +70,7 @@ final class LinearTests: XCTestCase {
     }
 }
 
-final class AffineOpTests: XCTestCase {
+final class LinearOpTests: XCTestCase {
     /// The fused op against matmul + broadcast bias, values and every gradient.
     func testFusedAffineMatchesMatmulPlusBias() {
         for withBias in [true, false] {
