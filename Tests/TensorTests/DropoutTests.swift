@@ -55,3 +55,14 @@ final class DropoutTests: XCTestCase {
         }
     }
 }
+
+final class DropoutEdgeTests: XCTestCase {
+    func testProbabilityOneZeroesEverything() {
+        var rng = RandomGenerator(seed: 5)
+        let x = randomTensor([3, 4], seed: 6).requiringGrad()
+        let y = x.dropout(probability: 1, rng: &rng)
+        XCTAssertTrue(y.data.allSatisfy { $0 == 0 })
+        y.sum().backward()
+        XCTAssertTrue(x.grad!.allSatisfy { $0 == 0 })
+    }
+}

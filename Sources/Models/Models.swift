@@ -1,2 +1,0 @@
-// Vision Transformer presets, HybridViT and position-embedding resampling.
-@_exported import NN

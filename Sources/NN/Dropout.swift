@@ -1,0 +1,43 @@
+// Dropout and DropPath (stochastic depth) modules. Both draw from the model's shared
+// RandomSource, so one saved generator state reproduces every mask after a resume, and both
+// are the identity unless the module is in training mode.
+
+/// Inverted dropout (timm `nn.Dropout`), active only while training.
+public final class Dropout: Module {
+    public let probability: Float
+    public let randomSource: RandomSource
+    public var isTraining = false
+
+    public init(probability: Float, randomSource: RandomSource) {
+        self.probability = probability
+        self.randomSource = randomSource
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var children: [(name: String, module: Module)] { [] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining && probability > 0 else { return x }
+        return x.dropout(probability: probability, rng: &randomSource.generator)
+    }
+}
+
+/// Stochastic depth per sample (timm `DropPath`), active only while training.
+public final class DropPath: Module {
+    public let probability: Float
+    public let randomSource: RandomSource
+    public var isTraining = false
+
+    public init(probability: Float, randomSource: RandomSource) {
+        self.probability = probability
+        self.randomSource = randomSource
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var children: [(name: String, module: Module)] { [] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining && probability > 0 else { return x }
+        return x.dropPath(probability: probability, rng: &randomSource.generator)
+    }
+}

@@ -1,0 +1,45 @@
+// Linear (timm / PyTorch nn.Linear): y = x·Wᵀ + b with the weight stored [out, in], as in
+// PyTorch checkpoints. The transpose is a BLAS flag, never a copy.
+// Legend: x [..., in] → y [..., out].
+
+/// A fully connected layer. Parameters: `weight` [out, in], `bias` [out] (optional).
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public var isTraining = false
+
+    public var inputDimensions: Int { weight.shape[1] }
+    public var outputDimensions: Int { weight.shape[0] }
+
+    /// timm initialisation: weight trunc-normal(std .02), bias zero.
+    public init(inputDimensions: Int, outputDimensions: Int, bias: Bool = true, rng: inout RandomGenerator) {
+        weight = Initializer.truncatedNormal([outputDimensions, inputDimensions], rng: &rng).parameter(named: "weight")
+        self.bias = bias ? Tensor.zeros([outputDimensions]).parameter(named: "bias") : nil
+    }
+
+    /// Wraps existing tensors (weight [out, in], bias [out]).
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2 && (bias == nil || bias!.shape == [weight.shape[0]]),
+                     "Linear weight \(weight.shape) and bias \(bias?.shape ?? []) do not fit")
+        self.weight = weight.parameter(named: "weight")
+        self.bias = bias?.parameter(named: "bias")
+    }
+
+    public var localParameters: [(name: String, tensor: Tensor)] {
+        if let bias { return [("weight", weight), ("bias", bias)] }
+        return [("weight", weight)]
+    }
+
+    public var children: [(name: String, module: Module)] { [] }
+
+    /// x [..., in] → [..., out].
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputDimensions,
+                     "Linear expects input [..., \(inputDimensions)], got \(x.shape)")
+        let rows = x.count / max(inputDimensions, 1)
+        // Fold every leading axis into rows: one GEMM against the shared weight.
+        let flat = x.rank == 2 ? x : x.reshaped([rows, inputDimensions])
+        let y = Tensor.linear(flat, weight: weight, bias: bias)
+        return x.rank == 2 ? y : y.reshaped(Array(x.shape.dropLast()) + [outputDimensions])
+    }
+}
