@@ -60,7 +60,7 @@ extension RunConfig {
 
     /// Applies "a.b.c=value" overrides. The value is parsed as JSON when it can be (numbers,
     /// booleans, arrays, quoted strings) and taken as a plain string otherwise.
-    static func applyOverrides(_ overrides: [String], to object: inout [String: Any]) throws {
+    public static func applyOverrides(_ overrides: [String], to object: inout [String: Any]) throws {
         for override in overrides {
             guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
                 throw ConfigError(key: override, "--set expects key.path=value")
