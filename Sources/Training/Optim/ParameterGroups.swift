@@ -8,6 +8,11 @@ import NN
 public struct ParameterSettings: Equatable {
     public var lrScale: Double
     public var weightDecay: Double
+
+    public init(lrScale: Double, weightDecay: Double) {
+        self.lrScale = lrScale
+        self.weightDecay = weightDecay
+    }
 }
 
 public enum ParameterGroups {
