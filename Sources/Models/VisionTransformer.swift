@@ -95,6 +95,7 @@ public final class VisionTransformer: Module {
 
     /// Replaces the head with a freshly initialised one for `numClasses` (trunc-normal, zero bias).
     public func resetHead(numClasses: Int, seed: UInt64) {
+        precondition(numClasses >= 1, "resetHead needs at least one class, got \(numClasses)")
         var rng = RandomGenerator(seed: seed)
         head = Linear(inputDimensions: config.embedDim, outputDimensions: numClasses, rng: &rng)
         head.isTraining = isTraining
