@@ -9,7 +9,7 @@ public struct ViTConfig: Equatable, Codable {
     public var imageSize: Int = 224        // square images (timm img_size)
     public var patchSize: Int = 16         // ignored by a hybrid model (its proj is 1×1)
     public var inChannels: Int = 3
-    public var numClasses: Int = 1000
+    public var numClasses: Int = 1000       // 0: no head, logits are the pre-logits features
     public var embedDim: Int = 768
     public var depth: Int = 12
     public var numHeads: Int = 12
@@ -58,7 +58,7 @@ public struct ViTConfig: Equatable, Codable {
         func fail(_ message: String) -> ViTConfigError { ViTConfigError(message: message) }
         if imageSize <= 0 { throw fail("model.image_size: \(imageSize) must be positive") }
         if inChannels <= 0 { throw fail("model.in_chans: \(inChannels) must be positive") }
-        if numClasses < 1 { throw fail("model.num_classes: \(numClasses) must be at least 1") }
+        if numClasses < 0 { throw fail("model.num_classes: \(numClasses) must not be negative (0: no head)") }
         if embedDim <= 0 || depth < 0 || numHeads <= 0 {
             throw fail("model: embed_dim \(embedDim), depth \(depth), num_heads \(numHeads) must be positive")
         }

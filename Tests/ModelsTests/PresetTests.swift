@@ -50,9 +50,9 @@ final class PresetTests: XCTestCase {
         XCTAssertThrowsError(try config.validate()) { error in
             XCTAssertEqual("\(error)", "model.patch_size: 5 must divide image_size 16")
         }
-        config = smallConfig(classes: 0)
+        config = smallConfig(classes: -1)
         XCTAssertThrowsError(try config.validate()) { error in
-            XCTAssertEqual("\(error)", "model.num_classes: 0 must be at least 1")
+            XCTAssertEqual("\(error)", "model.num_classes: -1 must not be negative (0: no head)")
         }
         config = smallConfig()
         config.hybrid = HybridBackboneConfig(stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: false,
