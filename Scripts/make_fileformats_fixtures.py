@@ -28,3 +28,16 @@ with h5py.File(path, "w") as f:
     f.create_dataset("lzf", data=np.zeros(10000, dtype=np.float32), compression="lzf")
     f.create_dataset("names", data=np.array([b"cat", b"dog"]))
 print("wrote", path)
+
+# A safetensors file written by the reference implementation, with F32, F16 and BF16 tensors.
+import torch  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
+
+st_path = os.path.join(OUT, "reference.safetensors")
+save_file({
+    "head.weight": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 4,       # 0, .25, ..., 1.25
+    "blocks.0.norm1.weight": torch.tensor([1.0, -2.5, 65504.0], dtype=torch.float16),
+    "pos_embed": torch.tensor([[[0.15625, -3.0e38, 1.0]]], dtype=torch.bfloat16),  # shape [1, 1, 3]
+    "cls_token": torch.zeros(1, 1, 0),                                              # empty
+}, st_path, metadata={"format": "pt", "note": "made by safetensors.torch"})
+print("wrote", st_path)

@@ -6,7 +6,9 @@
 import Foundation
 
 /// Why a checkpoint could not be loaded. `description` is one line naming the key(s) and shapes.
-public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+public indirect enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    /// A load error while reading `file`.
+    case file(String, ModelLoadError)
     case shapeMismatch(key: String, checkpoint: [Int], expected: [Int])
     case valueCount(key: String, shape: [Int], count: Int)
     case missingKeys([String])
@@ -20,6 +22,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return keys.count > 8 ? shown + ", … (\(keys.count) in all)" : shown
         }
         switch self {
+        case let .file(path, error):
+            return "\(path): \(error.description)"
         case let .shapeMismatch(key, checkpoint, expected):
             return "\(key): shape \(shape(checkpoint)) in the checkpoint, \(shape(expected)) expected"
         case let .valueCount(key, s, count):

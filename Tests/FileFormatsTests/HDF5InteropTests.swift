@@ -1,6 +1,6 @@
 // HDF5 files made by h5py (committed fixture, Scripts/make_fileformats_fixtures.py) read back
 // correctly, including conversions and clean errors for what we cannot read; and, when asked via
-// VITTRAIN_INTEROP_DIR, a Swift-written file for Scripts/check_hdf5_interop.py to read with h5py.
+// VITTRAIN_INTEROP_DIR, Swift-written HDF5 and safetensors files for the Python checks in Scripts/.
 import Foundation
 import XCTest
 import FileFormats
@@ -40,10 +40,11 @@ final class HDF5InteropTests: XCTestCase {
         assertFileError(try f.readFloats("names"), file: path, contains: ["'/names' does not hold integers or floats"])
     }
 
-    /// Writes `$VITTRAIN_INTEROP_DIR/swift_written.h5` for Scripts/check_hdf5_interop.py.
+    /// Writes `$VITTRAIN_INTEROP_DIR/swift_written.h5` and `swift_written.safetensors` for
+    /// Scripts/check_hdf5_interop.py and Scripts/check_safetensors_interop.py.
     func testWriteInteropFileWhenAsked() throws {
         guard let dir = ProcessInfo.processInfo.environment["VITTRAIN_INTEROP_DIR"] else {
-            throw XCTSkip("set VITTRAIN_INTEROP_DIR to write a file for Scripts/check_hdf5_interop.py")
+            throw XCTSkip("set VITTRAIN_INTEROP_DIR to write files for the Python interop checks in Scripts/")
         }
         let f = try HDF5File.create(dir + "/swift_written.h5")
         try f.setAttribute("format", "vittrain-checkpoint")
@@ -56,5 +57,8 @@ final class HDF5InteropTests: XCTestCase {
         try f.write([UInt8(1), 2, 3], shape: [3], to: "probe/labels")
         try f.write([Float(0.5)], shape: [], to: "scalar")
         try f.setAttribute("unit", "nats", on: "probe/labels")
+        try Safetensors.write([("head.weight", [2, 3], (0..<6).map { Float($0) / 4 }), ("cls_token", [1, 1, 2], [-1, 1e-8]),
+                               ("empty", [0], [])],
+                              metadata: ["format": "pt", "note": "ünïcødé"], to: dir + "/swift_written.safetensors")
     }
 }
