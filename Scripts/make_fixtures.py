@@ -11,8 +11,9 @@ interpreter lacks torch/timm/safetensors/h5py/numpy, the script creates a throwa
     /tmp/vittrain-fixtures-venv/bin/pip install torch timm safetensors h5py numpy
 and re-runs itself with it. Set VITTRAIN_FIXTURES_PYTHON to use an existing interpreter instead.
 
-Every module in Scripts/fixtures/ (not starting with "_") defines `main(out_dir)` and writes its
-files into out_dir; the results are committed, so tests never need Python.
+Every module in Scripts/fixtures/ (not starting with "_") writes its files into out_dir: one that
+defines `main(out_dir)` is imported and called; any other is run as a script with out_dir as its
+first argument. The results are committed, so tests never need Python.
 """
 import importlib.util
 import os
@@ -58,11 +59,17 @@ def main():
     files = sorted(f for f in os.listdir(FIXTURE_MODULES) if f.endswith(".py") and not f.startswith("_"))
     ran = []
     for file in files:
-        name, module = load_module(os.path.join(FIXTURE_MODULES, file))
+        name = os.path.splitext(file)[0]
         if wanted and name not in wanted:
             continue
+        path = os.path.join(FIXTURE_MODULES, file)
         print("fixtures: %s" % name, flush=True)
-        module.main(OUT_DIR)
+        with open(path) as source:
+            has_main = "\ndef main(" in source.read()
+        if has_main:
+            load_module(path)[1].main(OUT_DIR)
+        else:
+            subprocess.check_call([sys.executable, path, OUT_DIR])
         ran.append(name)
     missing = wanted - set(ran)
     if missing:

@@ -30,10 +30,17 @@ public struct AttentionRollout: Sendable {
         guard startLayer >= 0 else {
             throw InterpretError("rollout start layer \(startLayer): expected 0 or more")
         }
+        self.init(checked: fusion, discardRatio, startLayer)
+    }
+
+    private init(checked fusion: HeadFusion, _ discardRatio: Double, _ startLayer: Int) {
         self.fusion = fusion
         self.discardRatio = discardRatio
         self.startLayer = startLayer
     }
+
+    /// Mean fusion, no discarding, all layers: the plain Abnar & Zuidema rollout.
+    public static let standard = AttentionRollout(checked: .mean, 0, 0)
 
     /// The rollout CLS map over the patches: layers × `[B, H, T, T]` → `[B, N]`.
     /// Computed as a row vector e₀ᵀ·Â_L⋯Â_s from the top layer down, so it costs O(L·T²) per image.

@@ -6,7 +6,9 @@
 import Foundation
 
 /// Why a checkpoint could not be loaded. `description` is one line naming the key(s) and shapes.
-public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+public indirect enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    /// A load error while reading `file`.
+    case file(String, ModelLoadError)
     case shapeMismatch(key: String, checkpoint: [Int], expected: [Int])
     case valueCount(key: String, shape: [Int], count: Int)
     case missingKeys([String])
@@ -20,6 +22,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return keys.count > 8 ? shown + ", … (\(keys.count) in all)" : shown
         }
         switch self {
+        case let .file(path, error):
+            return "\(path): \(error.description)"
         case let .shapeMismatch(key, checkpoint, expected):
             return "\(key): shape \(shape(checkpoint)) in the checkpoint, \(shape(expected)) expected"
         case let .valueCount(key, s, count):
@@ -49,26 +53,6 @@ public struct LoadReport: Equatable {
     public var unexpected: [String] = []
 }
 
-/// Shell-style glob on dotted paths: `*` matches any run of characters (dots included),
-/// `?` one character; everything else literally ("head.*", "blocks.1?.*", "*.bias").
-public func globMatches(_ pattern: String, _ text: String) -> Bool {
-    let p = Array(pattern), t = Array(text)
-    var pi = 0, ti = 0, star = -1, mark = 0
-    while ti < t.count {
-        if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-            pi += 1; ti += 1
-        } else if pi < p.count && p[pi] == "*" {
-            star = pi; mark = ti; pi += 1
-        } else if star >= 0 {
-            pi = star + 1; mark += 1; ti = mark
-        } else {
-            return false
-        }
-    }
-    while pi < p.count && p[pi] == "*" { pi += 1 }
-    return pi == p.count
-}
-
 extension VisionTransformer {
     /// Loads parameters and buffers by timm path.
     ///
@@ -80,7 +64,7 @@ extension VisionTransformer {
     ///     (timm resample_abs_pos_embed), CLS position kept; otherwise it is a shape mismatch.
     /// - Throws: `ModelLoadError`, before anything is written.
     @discardableResult
-    public func load(_ parameters: [String: (shape: [Int], values: [Float])], strict: Bool = true,
+    public func load(_ parameters: StateDictionary, strict: Bool = true,
                      skip: [String] = [], resamplePositionEmbedding: Bool = true) throws -> LoadReport {
         func skipped(_ key: String) -> Bool { skip.contains { globMatches($0, key) } }
         var report = LoadReport()
@@ -90,7 +74,12 @@ extension VisionTransformer {
 
         for (path, tensor) in entries {
             if skipped(path) { report.skipped.append(path); continue }
-            guard let source = parameters[path] else { report.missing.append(path); continue }
+            guard let source = parameters[path] else {
+                // As PyTorch's BatchNorm, a checkpoint without the batch counter is accepted (it
+                // is int64 in PyTorch files, which safetensors readers may leave out).
+                if !path.hasSuffix(".num_batches_tracked") { report.missing.append(path) }
+                continue
+            }
             if source.shape.reduce(1, *) != source.values.count || source.shape.contains(where: { $0 < 0 }) {
                 throw ModelLoadError.valueCount(key: path, shape: source.shape, count: source.values.count)
             }
@@ -132,8 +121,8 @@ extension VisionTransformer {
     }
 
     /// Every parameter and buffer as path → (shape, values), the inverse of `load`.
-    public func stateDictionary() -> [String: (shape: [Int], values: [Float])] {
-        var result: [String: (shape: [Int], values: [Float])] = [:]
+    public func stateDictionary() -> StateDictionary {
+        var result: StateDictionary = [:]
         for (path, tensor) in stateEntries() { result[path] = (tensor.shape, tensor.data) }
         return result
     }

@@ -101,6 +101,15 @@ public final class VisionTransformer: Module {
         config.numClasses = numClasses
     }
 
+    /// Checks that an image batch of `shape` fits this model, with a one-line error otherwise
+    /// (`forward` itself treats a mismatch as a programmer error and traps).
+    public func checkInput(shape: [Int]) throws {
+        let expected = [config.inChannels, config.imageSize, config.imageSize]
+        guard shape.count == 4, shape[0] > 0, Array(shape.dropFirst()) == expected else {
+            throw ViTConfigError(message: "images: shape [\(shape.map(String.init).joined(separator: ", "))], the model expects [B, \(expected.map(String.init).joined(separator: ", "))]")
+        }
+    }
+
     /// images [B, C, H, W] → logits [B, K].
     public func callAsFunction(_ images: Tensor) -> Tensor {
         forward(images).logits

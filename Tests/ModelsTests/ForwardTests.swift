@@ -69,6 +69,14 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(model2(images).data, model2(images).data)
     }
 
+    func testInputShapeCheck() throws {
+        let model = VisionTransformer(config: smallConfig(), seed: 1)
+        XCTAssertNoThrow(try model.checkInput(shape: [4, 3, 16, 16]))
+        XCTAssertThrowsError(try model.checkInput(shape: [4, 1, 28, 28])) { error in
+            XCTAssertEqual("\(error)", "images: shape [4, 1, 28, 28], the model expects [B, 3, 16, 16]")
+        }
+    }
+
     func testResetHead() {
         let model = VisionTransformer(config: smallConfig(), seed: 1)
         model.resetHead(numClasses: 7, seed: 4)

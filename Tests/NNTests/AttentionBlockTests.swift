@@ -74,3 +74,29 @@ final class AttentionBlockTests: XCTestCase {
         XCTAssertFalse(list[1].mlp.drop1.isTraining)
     }
 }
+
+final class FreezingTests: XCTestCase {
+    func testGlobFreezeAndUnfreeze() {
+        var rng = RandomGenerator(seed: 1)
+        let source = RandomSource(seed: 1)
+        let list = ModuleList((0..<12).map { _ in Block(dimensions: 4, heads: 1, randomSource: source, rng: &rng) })
+        let frozen = list.freeze(["1?.*", "0.norm1.*"])
+        XCTAssertEqual(frozen.count, 12 * 2 + 2)
+        XCTAssertEqual(frozen.first, "0.norm1.weight")
+        XCTAssertFalse(list[10].attn.qkv.weight.requiresGrad)
+        XCTAssertFalse(list[0].norm1.bias.requiresGrad)
+        XCTAssertTrue(list[1].norm1.bias.requiresGrad)
+        XCTAssertEqual(list.trainableParameters().count, 12 * 12 - 26)
+        // The frozen parameters receive no gradient in a backward pass.
+        let x = randomTensor([1, 2, 4], seed: 2)
+        var h = x
+        for block in list.modules { h = block(h) }
+        h.sum().backward()
+        XCTAssertNil(list[11].mlp.fc1.weight.grad)
+        XCTAssertNotNil(list[9].mlp.fc1.weight.grad)
+        XCTAssertEqual(list.unfreeze(["*"]).count, 144)
+        XCTAssertTrue(list[10].attn.qkv.weight.requiresGrad)
+        XCTAssertTrue(globMatches("*.bias", "blocks.3.attn.qkv.bias"))
+        XCTAssertFalse(globMatches("head.*", "pre_head.weight"))
+    }
+}

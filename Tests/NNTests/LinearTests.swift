@@ -69,3 +69,29 @@ final class LinearTests: XCTestCase {
         XCTAssertEqual(path(x).data, x.data)
     }
 }
+
+final class LinearOpTests: XCTestCase {
+    /// The fused op against matmul + broadcast bias, values and every gradient.
+    func testFusedAffineMatchesMatmulPlusBias() {
+        for withBias in [true, false] {
+            let x1 = randomTensor([7, 5], seed: 1), w1 = randomTensor([3, 5], seed: 2), b1 = randomTensor([3], seed: 3)
+            let x2 = x1.detached(), w2 = w1.detached(), b2 = b1.detached()
+            for t in [x1, w1, b1, x2, w2, b2] { t.requiresGrad = true }
+            let fused = Tensor.linear(x1, weight: w1, bias: withBias ? b1 : nil)
+            var reference = x2.matmul(w2, transposeOther: true)
+            if withBias { reference = reference + b2 }
+            for (a, b) in zip(fused.data, reference.data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            let projection = randomTensor([7, 3], seed: 4)
+            (fused * projection).sum().backward()
+            (reference * projection).sum().backward()
+            for (a, b) in zip(x1.grad!, x2.grad!) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            for (a, b) in zip(w1.grad!, w2.grad!) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            if withBias {
+                for (a, b) in zip(b1.grad!, b2.grad!) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            } else {
+                XCTAssertNil(b1.grad)
+            }
+            assertGradient("linear bias \(withBias)", [x1, w1, b1]) { _ in Tensor.linear(x1, weight: w1, bias: withBias ? b1 : nil) }
+        }
+    }
+}

@@ -55,3 +55,21 @@ final class ActivationSoftmaxTests: XCTestCase {
         assertGradient("softmax first", [x], tolerance: 1e-3) { $0[0].softmax(axis: 0) }
     }
 }
+
+final class FastMathTests: XCTestCase {
+    func testExpMatchesFoundationAcrossRange() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x <= 88 {
+            let exact = Foundation.exp(Double(x))
+            let relative = abs(Double(FastMath.exp(x)) - exact) / exact
+            worst = max(worst, relative)
+            x += 0.001_3
+        }
+        XCTAssertLessThan(worst, 3e-7, "max relative error of FastMath.exp on [−87, 88]")
+        XCTAssertEqual(FastMath.exp(0), 1)
+        XCTAssertLessThan(FastMath.exp(-1000), 1e-37)
+        XCTAssertEqual(FastMath.exp(-.infinity), FastMath.exp(-1000))
+        print("FastMath.exp max relative error \(worst)")
+    }
+}

@@ -66,3 +66,24 @@ final class DropoutEdgeTests: XCTestCase {
         XCTAssertTrue(x.grad!.allSatisfy { $0 == 0 })
     }
 }
+
+final class DropoutReproducibilityTests: XCTestCase {
+    func testMaskDependsOnSeedNotThreadCount() {
+        let x = Tensor.ones([300_000])
+        let previous = Parallel.threadCount
+        defer { Parallel.setThreadCount(previous) }
+        var masks: [[Float]] = []
+        for threads in [1, 3] {
+            Parallel.setThreadCount(threads)
+            var rng = RandomGenerator(seed: 42)
+            masks.append(x.dropout(probability: 0.5, rng: &rng).data)
+            // Exactly one draw from the generator per mask.
+            var expected = RandomGenerator(seed: 42)
+            _ = expected.next()
+            XCTAssertEqual(rng, expected)
+        }
+        XCTAssertEqual(masks[0], masks[1])
+        var other = RandomGenerator(seed: 43)
+        XCTAssertNotEqual(x.dropout(probability: 0.5, rng: &other).data, masks[0])
+    }
+}

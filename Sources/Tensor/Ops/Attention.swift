@@ -27,12 +27,8 @@ extension Tensor {
         let h = heads, dh = d / heads
         let items = b * h
 
-        // Dropout mask over P, [B, H, T, T], scaled by 1/(1−p); drawn serially so a seed reproduces it.
-        var mask: [Float]? = nil
-        if dropout > 0 {
-            let keepScale = 1 / (1 - dropout)
-            mask = (0..<(items * t * t)).map { _ in rng.nextFloat() < dropout ? 0 : keepScale }
-        }
+        // Dropout mask over P, [B, H, T, T], scaled by 1/(1−p); one draw from rng seeds it.
+        let mask: [Float]? = dropout > 0 ? DropoutMask.make(count: items * t * t, probability: dropout, rng: &rng) : nil
 
         var probabilities = [Float](repeating: 0, count: items * t * t)   // [B, H, T, T]
         var out = [Float](repeating: 0, count: b * t * d)                   // [B, T, D]

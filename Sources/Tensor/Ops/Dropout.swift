@@ -1,7 +1,8 @@
 // Inverted dropout (kept elements scaled by 1/(1−p), so evaluation needs no rescaling) and
 // stochastic depth (timm's drop_path with scale_by_keep=True: one keep/drop draw per sample
-// along axis 0). Both draw their mask from the caller's generator, in element order, before
-// any parallel work, so a seed reproduces the mask exactly.
+// along axis 0). A mask takes one draw from the caller's generator as the seed of a
+// counter-based stream (SplitMix64 of seed + i·γ), so element i's uniform depends only on the
+// seed and i: masks are reproducible, independent of the thread count, and built in parallel.
 
 extension Tensor {
     /// Zeroes each element with probability `probability` and scales survivors by 1/(1−p).
@@ -9,10 +10,7 @@ extension Tensor {
     public func dropout(probability: Float, rng: inout RandomGenerator) -> Tensor {
         precondition(probability >= 0 && probability <= 1, "dropout probability \(probability) is outside [0, 1]")
         if probability == 0 { return self }
-        let keepScale: Float = probability < 1 ? 1 / (1 - probability) : 0
-        var mask = [Float](repeating: 0, count: count)
-        for i in 0..<count { mask[i] = rng.nextFloat() < probability ? 0 : keepScale }
-        return applyMask(mask, run: 1)
+        return applyMask(DropoutMask.make(count: count, probability: probability, rng: &rng), run: 1)
     }
 
     /// Stochastic depth: each sample (index along axis 0) is kept with probability 1−p and then
@@ -21,10 +19,8 @@ extension Tensor {
         precondition(probability >= 0 && probability <= 1, "dropPath probability \(probability) is outside [0, 1]")
         precondition(rank >= 1, "dropPath needs a batch axis, got shape \(shape)")
         if probability == 0 { return self }
-        let keepScale: Float = probability < 1 ? 1 / (1 - probability) : 0
         let samples = shape[0]
-        var mask = [Float](repeating: 0, count: samples)
-        for i in 0..<samples { mask[i] = rng.nextFloat() < probability ? 0 : keepScale }
+        let mask = DropoutMask.make(count: samples, probability: probability, rng: &rng)
         return applyMask(mask, run: samples == 0 ? 1 : count / samples)
     }
 
@@ -33,8 +29,12 @@ extension Tensor {
         var out = [Float](repeating: 0, count: count)
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
-                Parallel.forRanges(count) { range in
-                    for i in range { o[i] = x[i] * mask[i / run] }
+                mask.withUnsafeBufferPointer { m in
+                    Parallel.forRanges(count) { range in
+                        // Local pointers so the compiler can vectorise (see gelu).
+                        let input = x.baseAddress!, output = o.baseAddress!, factors = m.baseAddress!
+                        for i in range { output[i] = input[i] * factors[i / run] }
+                    }
                 }
             }
         }
@@ -42,9 +42,44 @@ extension Tensor {
         let input = self
         Tensor.record(result, parents: [input]) { g in
             input.withGradBuffer { gx in
-                for i in 0..<gx.count { gx[i] += g[i] * mask[i / run] }
+                g.withUnsafeBufferPointer { dy in
+                    mask.withUnsafeBufferPointer { m in
+                        Parallel.forRanges(gx.count) { range in
+                            let grad = gx.baseAddress!, upstream = dy.baseAddress!, factors = m.baseAddress!
+                            for i in range { grad[i] += upstream[i] * factors[i / run] }
+                        }
+                    }
+                }
             }
         }
         return result
+    }
+}
+
+/// Dropout masks: element i is 0 with probability p, else 1/(1−p) (0 everywhere when p == 1).
+enum DropoutMask {
+    static func make(count: Int, probability: Float, rng: inout RandomGenerator) -> [Float] {
+        let seed = rng.next()
+        let keepScale: Float = probability < 1 ? 1 / (1 - probability) : 0
+        var mask = [Float](repeating: 0, count: count)
+        mask.withUnsafeMutableBufferPointer { m in
+            Parallel.forRanges(count, costPerItem: 8) { range in
+                let out = m.baseAddress!
+                for i in range {
+                    out[i] = uniform(seed: seed, index: i) < probability ? 0 : keepScale
+                }
+            }
+        }
+        return mask
+    }
+
+    /// Uniform in [0, 1) with 24 bits: SplitMix64's output for counter `index` (Steele et al. 2014).
+    @inline(__always)
+    static func uniform(seed: UInt64, index: Int) -> Float {
+        var z = seed &+ (UInt64(truncatingIfNeeded: index) &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) * (1.0 / 16_777_216.0)
     }
 }

@@ -55,7 +55,7 @@ extension Tensor {
                                     for j in 0..<length { total += dy[base + j * inner] }
                                     for j in 0..<length {
                                         let i = base + j * inner
-                                        dx[i] = dy[i] - Foundation.exp(y[i]) * total
+                                        dx[i] = dy[i] - FastMath.exp(y[i]) * total
                                     }
                                 } else {
                                     for j in 0..<length { total += dy[base + j * inner] * y[base + j * inner] }
@@ -84,7 +84,7 @@ extension Tensor {
         if maximum == -.infinity { maximum = 0 }
         var total: Float = 0
         for j in 0..<length {
-            let e = Foundation.exp(x[j * stride] - maximum)
+            let e = FastMath.exp(x[j * stride] - maximum)
             y[j * stride] = e
             total += e
         }

@@ -1,0 +1,197 @@
+// `vittrain eval --dump-attention DIR`: for chosen images, overlays of every layer × head CLS map,
+// head means, rollout, a layers × heads grid, entropy and distance tables, the raw arrays in HDF5
+// and a static index.html to browse them (works from file://, no server).
+
+import Foundation
+import FileFormats
+import Tensor
+
+/// One image to explain, at its native resolution.
+public struct ExplainedImage {
+    public var name: String
+    public var image: RGBImage
+    public var label: String?
+    public var prediction: String?
+
+    public init(name: String, image: RGBImage, label: String? = nil, prediction: String? = nil) {
+        self.name = name
+        self.image = image
+        self.label = label
+        self.prediction = prediction
+    }
+}
+
+/// Drawing options of the dump.
+public struct AttentionDumpOptions {
+    /// Longest side of the input and overlay PNGs (inputs are scaled by nearest neighbour, maps bilinearly).
+    public var displaySize: Int
+    /// Longest side of one cell of the grid PNG.
+    public var gridCellSize: Int
+    public var style: OverlayStyle
+    public var rollout: AttentionRollout
+    /// Also store the full `[B, H, T, T]` maps of every layer in attention.h5.
+    public var storeFullMaps: Bool
+
+    public init(displaySize: Int = 256, gridCellSize: Int = 96, style: OverlayStyle = OverlayStyle(),
+                rollout: AttentionRollout = .standard, storeFullMaps: Bool = true) {
+        self.displaySize = displaySize
+        self.gridCellSize = gridCellSize
+        self.style = style
+        self.rollout = rollout
+        self.storeFullMaps = storeFullMaps
+    }
+}
+
+/// What a dump wrote.
+public struct AttentionDumpSummary {
+    public let directory: String
+    public let indexPath: String
+    public let pngPaths: [String]
+    public let snapshot: AttentionSnapshot
+}
+
+public enum AttentionDump {
+    /// Writes the dump for `images` (B of them) from the layer-ordered full attention maps
+    /// `[B, H, T, T]` of one forward pass into `directory` (created if needed).
+    /// Layout: `<dir>/index.html`, `entropy.csv|json`, `distance.csv|json`, `attention.h5`, and per
+    /// image `<dir>/<NNN_name>/input.png`, `layerLL_headHH.png`, `layerLL_mean.png`, `rollout.png`, `grid.png`.
+    public static func write(images: [ExplainedImage], attentions: [Tensor], gridHeight: Int, gridWidth: Int,
+                             to directory: String, options: AttentionDumpOptions = AttentionDumpOptions()) throws -> AttentionDumpSummary {
+        let snapshot = try AttentionSnapshot(attentions: attentions, gridHeight: gridHeight, gridWidth: gridWidth,
+                                             rollout: options.rollout)
+        guard snapshot.images == images.count else {
+            throw InterpretError("attention dump: \(images.count) images but the attention maps hold \(snapshot.images)")
+        }
+        guard options.displaySize > 0, options.gridCellSize > 0 else {
+            throw InterpretError("attention dump: display size \(options.displaySize) and grid cell size \(options.gridCellSize) must be positive")
+        }
+        try ReportFiles.makeDirectory(directory)
+        let folders = images.enumerated().map { String(format: "%03d_", $0.offset) + ReportFiles.safeName($0.element.name) }
+        var pngPaths: [String] = []
+        var pages: [DumpPage.Image] = []
+        for (index, item) in images.enumerated() {
+            let folder = folders[index]
+            try ReportFiles.makeDirectory(directory + "/" + folder)
+            let base = scaled(item.image, longestSide: options.displaySize)
+            let cellBase = scaled(item.image, longestSide: options.gridCellSize)
+            func save(_ image: RGBImage, _ file: String) throws -> String {
+                let path = directory + "/" + folder + "/" + file
+                try ReportFiles.writePNG(image, to: path)
+                pngPaths.append(path)
+                return folder + "/" + file
+            }
+            let input = try save(base, "input.png")
+            var layerFiles: [[String]] = []
+            var gridRows: [[RGBImage?]] = []
+            for layer in 0..<snapshot.layers {
+                var files: [String] = [], row: [RGBImage?] = []
+                for head in 0..<snapshot.heads {
+                    let map = snapshot.clsMap(layer: layer, image: index, head: head)
+                    files.append(try save(Overlay.blend(map, over: base, style: options.style),
+                                          String(format: "layer%02d_head%02d.png", layer, head)))
+                    row.append(Overlay.blend(map, over: cellBase, style: options.style))
+                }
+                let mean = snapshot.headMeanMap(layer: layer, image: index)
+                files.append(try save(Overlay.blend(mean, over: base, style: options.style), String(format: "layer%02d_mean.png", layer)))
+                row.append(Overlay.blend(mean, over: cellBase, style: options.style))
+                layerFiles.append(files)
+                gridRows.append(row)
+            }
+            let rolloutMap = snapshot.rolloutMap(image: index)
+            let rollout = try save(Overlay.blend(rolloutMap, over: base, style: options.style), "rollout.png")
+            gridRows.append([Overlay.blend(rolloutMap, over: cellBase, style: options.style), cellBase])
+            let grid = GridImage.tile(gridRows, spacing: 4,
+                                      rowLabels: (0..<snapshot.layers).map { "L\($0)" } + ["ROLLOUT"],
+                                      columnLabels: (0..<snapshot.heads).map { "H\($0)" } + ["MEAN"])
+            let gridFile = try save(grid, "grid.png")
+            pages.append(DumpPage.Image(
+                name: item.name, label: item.label, prediction: item.prediction, input: input,
+                layers: layerFiles, rollout: rollout, grid: gridFile,
+                clsEntropy: perLayerHead(snapshot.clsEntropy, snapshot, image: index),
+                rowEntropy: perLayerHead(snapshot.rowEntropy, snapshot, image: index),
+                distance: perLayerHead(snapshot.distance, snapshot, image: index)))
+        }
+        try writeTables(snapshot, names: images.map(\.name), to: directory)
+        try writeArrays(snapshot, images: images, attentions: options.storeFullMaps ? attentions : [], to: directory + "/attention.h5")
+        let page = DumpPage(layers: snapshot.layers, heads: snapshot.heads, grid: [gridHeight, gridWidth],
+                            rolloutFusion: options.rollout.fusion.rawValue, rolloutDiscard: options.rollout.discardRatio,
+                            colormap: options.style.colormap.rawValue, images: pages)
+        let indexPath = directory + "/index.html"
+        try ReportFiles.writeText(try page.html(), to: indexPath)
+        return AttentionDumpSummary(directory: directory, indexPath: indexPath, pngPaths: pngPaths, snapshot: snapshot)
+    }
+
+    /// Nearest-neighbour scaling so that the longest side is `longestSide`.
+    static func scaled(_ image: RGBImage, longestSide: Int) -> RGBImage {
+        let longest = max(image.width, image.height)
+        let w = max(1, image.width * longestSide / longest), h = max(1, image.height * longestSide / longest)
+        return (w == image.width && h == image.height) ? image : Overlay.scaledNearest(image, width: w, height: h)
+    }
+
+    static func perLayerHead(_ t: Tensor, _ s: AttentionSnapshot, image: Int) -> [[Float]] {
+        (0..<s.layers).map { l in (0..<s.heads).map { h in
+            AttentionSnapshot.value(t, layer: l, image: image, head: h, images: s.images, heads: s.heads) } }
+    }
+
+    struct Table: Encodable {
+        let images: [String]
+        let layers: Int
+        let heads: Int
+        let unit: String
+        /// [image][layer][head]
+        let values: [String: [[[Float]]]]
+    }
+
+    /// entropy.csv/json (CLS-row and mean-row entropy, nats) and distance.csv/json (patches).
+    static func writeTables(_ s: AttentionSnapshot, names: [String], to directory: String) throws {
+        func nested(_ t: Tensor) -> [[[Float]]] { (0..<s.images).map { perLayerHead(t, s, image: $0) } }
+        var entropyCSV = "image,layer,head,cls_entropy_nats,mean_row_entropy_nats\n"
+        var distanceCSV = "image,layer,head,mean_distance_patches\n"
+        for b in 0..<s.images {
+            let name = csvField(names[b])
+            for l in 0..<s.layers {
+                for h in 0..<s.heads {
+                    let v = { (t: Tensor) in ReportFiles.format(AttentionSnapshot.value(t, layer: l, image: b, head: h, images: s.images, heads: s.heads)) }
+                    entropyCSV += "\(name),\(l),\(h),\(v(s.clsEntropy)),\(v(s.rowEntropy))\n"
+                    distanceCSV += "\(name),\(l),\(h),\(v(s.distance))\n"
+                }
+            }
+        }
+        try ReportFiles.writeText(entropyCSV, to: directory + "/entropy.csv")
+        try ReportFiles.writeText(distanceCSV, to: directory + "/distance.csv")
+        try ReportFiles.writeText(try ReportFiles.json(Table(images: names, layers: s.layers, heads: s.heads, unit: "nats",
+            values: ["cls_entropy": nested(s.clsEntropy), "mean_row_entropy": nested(s.rowEntropy)])), to: directory + "/entropy.json")
+        try ReportFiles.writeText(try ReportFiles.json(Table(images: names, layers: s.layers, heads: s.heads, unit: "patches",
+            values: ["mean_distance": nested(s.distance)])), to: directory + "/distance.json")
+    }
+
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    /// attention.h5: the measures (same names and shapes as AttentionSnapshot), the images and,
+    /// when given, the full maps `attention/layerLL` `[B, H, T, T]`; gzip level 4.
+    static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor], to path: String) throws {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            defer { file.close() }
+            try file.setAttribute("format", "vittrain-attention-dump")
+            try file.setAttribute("grid", [Int64(s.gridHeight), Int64(s.gridWidth)])
+            try file.setAttribute("names", try ReportFiles.json(images.map(\.name)))
+            try file.write(s.cls.data, shape: s.cls.shape, to: "cls", compression: 4)
+            try file.write(s.headMean.data, shape: s.headMean.shape, to: "head_mean", compression: 4)
+            try file.write(s.rollout.data, shape: s.rollout.shape, to: "rollout", compression: 4)
+            try file.write(s.clsEntropy.data, shape: s.clsEntropy.shape, to: "entropy_cls", compression: 4)
+            try file.write(s.rowEntropy.data, shape: s.rowEntropy.shape, to: "entropy_rows", compression: 4)
+            try file.write(s.distance.data, shape: s.distance.shape, to: "distance", compression: 4)
+            for (index, item) in images.enumerated() {
+                try file.write(item.image.pixels, shape: [item.image.height, item.image.width, 3],
+                               to: String(format: "images/%03d", index), compression: 4)
+            }
+            for (layer, a) in attentions.enumerated() {
+                try file.write(a.data, shape: a.shape, to: String(format: "attention/layer%02d", layer), compression: 4)
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+// The index.html of an attention dump: the manifest is embedded as JSON so the page works from
+// file:// with no server. Selectors for image and view (head / head mean / rollout), a layer
+// slider with play, the grid PNG and entropy / distance tables. `#selftest` exercises the slider.
+
+struct DumpPage: Encodable {
+    struct Image: Encodable {
+        let name: String
+        let label: String?
+        let prediction: String?
+        let input: String
+        /// [layer][head..., mean] overlay paths
+        let layers: [[String]]
+        let rollout: String
+        let grid: String
+        let clsEntropy: [[Float]]
+        let rowEntropy: [[Float]]
+        let distance: [[Float]]
+    }
+    let layers: Int
+    let heads: Int
+    let grid: [Int]
+    let rolloutFusion: String
+    let rolloutDiscard: Double
+    let colormap: String
+    let images: [Image]
+
+    func html() throws -> String {
+        DumpPage.template.replacingOccurrences(of: "__STYLE__", with: ReportStyle.css)
+            .replacingOccurrences(of: "__SELFTEST__", with: ReportStyle.selfTestScript)
+            .replacingOccurrences(of: "__DATA__", with: try ReportFiles.scriptJSON(self))
+    }
+
+    static let template = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Attention dump</title>
+<style>__STYLE__</style>
+</head>
+<body>
+<h1>Attention maps</h1>
+<p class="note">CLS→patch attention of every layer and head, their head mean, and attention rollout
+(Abnar &amp; Zuidema 2020), drawn over the input. Colours are normalised per map.</p>
+<div class="controls">
+  <label>Image <select id="image"></select></label>
+  <label>View <select id="view"></select></label>
+  <label>Layer <input type="range" id="layer" min="0" value="0"> <span id="layerText"></span></label>
+  <button id="play" type="button">Play layers</button>
+</div>
+<div class="row">
+  <figure><img id="input" alt="input image"><figcaption id="caption"></figcaption></figure>
+  <figure><img id="main" alt="attention overlay"><figcaption id="mainCaption"></figcaption></figure>
+</div>
+<h2>Per-head measures for this image</h2>
+<div class="row"><div id="entropy"></div><div id="distance"></div></div>
+<h2>All layers × heads</h2>
+<p class="note">Rows: layers (last row: rollout, then the input); columns: heads and their mean.</p>
+<img id="grid" alt="layers by heads grid">
+<script id="data" type="application/json">__DATA__</script>
+<script>
+"use strict";
+const M = JSON.parse(document.getElementById("data").textContent);
+const $ = (id) => document.getElementById(id);
+const imageSelect = $("image"), viewSelect = $("view"), layerSlider = $("layer"), main = $("main");
+M.images.forEach((im, i) => imageSelect.add(new Option(im.name, String(i))));
+for (let h = 0; h < M.heads; h++) viewSelect.add(new Option("Head " + h, String(h)));
+viewSelect.add(new Option("Head mean", "mean"));
+viewSelect.add(new Option("Rollout (all layers)", "rollout"));
+layerSlider.max = String(M.layers - 1);
+
+function table(title, values, layer, digits) {
+  let html = "<table><caption>" + title + "</caption><tr><th>layer</th>";
+  for (let h = 0; h < M.heads; h++) html += "<th>H" + h + "</th>";
+  html += "</tr>";
+  values.forEach((row, l) => {
+    html += "<tr" + (l === layer ? " class=\"current\"" : "") + "><td>" + l + "</td>";
+    row.forEach((v) => { html += "<td>" + v.toFixed(digits) + "</td>"; });
+    html += "</tr>";
+  });
+  return html + "</table>";
+}
+
+function show() {
+  const im = M.images[Number(imageSelect.value)];
+  const layer = Number(layerSlider.value), view = viewSelect.value;
+  let src;
+  if (view === "rollout") src = im.rollout;
+  else if (view === "mean") src = im.layers[layer][M.heads];
+  else src = im.layers[layer][Number(view)];
+  main.src = src;
+  layerSlider.disabled = view === "rollout";
+  $("layerText").textContent = (layer + 1) + " / " + M.layers;
+  $("input").src = im.input;
+  $("grid").src = im.grid;
+  const parts = [];
+  if (im.label !== undefined && im.label !== null) parts.push("label: " + im.label);
+  if (im.prediction !== undefined && im.prediction !== null) parts.push("predicted: " + im.prediction);
+  $("caption").textContent = im.name + (parts.length ? " (" + parts.join(", ") + ")" : "");
+  $("mainCaption").textContent = view === "rollout"
+    ? "rollout, " + M.rolloutFusion + " fusion, discard " + M.rolloutDiscard
+    : "layer " + layer + ", " + (view === "mean" ? "head mean" : "head " + view) + ", " + M.colormap;
+  $("entropy").innerHTML = table("CLS-row entropy (nats)", im.clsEntropy, layer, 3);
+  $("distance").innerHTML = table("Mean attention distance (patches)", im.distance, layer, 2);
+}
+
+let timer = null;
+$("play").addEventListener("click", () => {
+  if (timer) { clearInterval(timer); timer = null; $("play").textContent = "Play layers"; return; }
+  $("play").textContent = "Pause";
+  timer = setInterval(() => { layerSlider.value = String((Number(layerSlider.value) + 1) % M.layers); show(); }, 700);
+});
+[imageSelect, viewSelect].forEach((e) => e.addEventListener("change", show));
+layerSlider.addEventListener("input", show);
+show();
+__SELFTEST__
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,64 @@
+// The fused op behind Linear: y = x·Wᵀ + b in one GEMM (the output is pre-filled with
+// the bias rows and the GEMM adds into it), and a backward that produces dx, dW and db without
+// the broadcast machinery. Legend: R rows (all leading axes folded), I inputs, O outputs.
+
+extension Tensor {
+    /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O]. Same values as
+    /// `x.matmul(weight, transposeOther: true) + bias`, which the tests check it against.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
+                     "linear needs x [R, I] and weight [O, I], got \(x.shape) and \(weight.shape)")
+        let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
+        if let bias {
+            precondition(bias.shape == [outputs], "linear bias \(bias.shape) does not match weight \(weight.shape)")
+        }
+        var out = [Float](repeating: 0, count: rows * outputs)          // [R, O]
+        out.withUnsafeMutableBufferPointer { o in
+            if let bias {
+                bias.data.withUnsafeBufferPointer { b in
+                    Parallel.forRanges(rows, costPerItem: outputs) { range in
+                        for r in range { (o.baseAddress! + r * outputs).update(from: b.baseAddress!, count: outputs) }
+                    }
+                }
+            }
+            x.data.withUnsafeBufferPointer { a in
+                weight.data.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                               a: a.baseAddress!, b: w.baseAddress!, beta: bias == nil ? 0 : 1, c: o.baseAddress!)
+                }
+            }
+        }
+        let result = Tensor(shape: [rows, outputs], data: out)
+        Tensor.record(result, parents: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            g.withUnsafeBufferPointer { dy in
+                if x.requiresGrad {            // dx [R, I] += dy [R, O] · W [O, I]
+                    weight.data.withUnsafeBufferPointer { w in
+                        x.withGradBuffer { dx in
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs,
+                                       a: dy.baseAddress!, b: w.baseAddress!, beta: 1, c: dx.baseAddress!)
+                        }
+                    }
+                }
+                if weight.requiresGrad {       // dW [O, I] += dyᵀ [O, R] · x [R, I]
+                    x.data.withUnsafeBufferPointer { a in
+                        weight.withGradBuffer { dw in
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows,
+                                       a: dy.baseAddress!, b: a.baseAddress!, beta: 1, c: dw.baseAddress!)
+                        }
+                    }
+                }
+                if let bias, bias.requiresGrad {   // db [O] += Σ_r dy[r, :], columns split across threads
+                    bias.withGradBuffer { db in
+                        Parallel.forRanges(outputs, costPerItem: rows) { columns in
+                            for r in 0..<rows {
+                                let row = dy.baseAddress! + r * outputs
+                                for j in columns { db[j] += row[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
