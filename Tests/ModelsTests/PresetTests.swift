@@ -50,6 +50,16 @@ final class PresetTests: XCTestCase {
         XCTAssertThrowsError(try config.validate()) { error in
             XCTAssertEqual("\(error)", "model.patch_size: 5 must divide image_size 16")
         }
+        config = smallConfig(classes: -1)
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "model.num_classes: -1 must not be negative (0: no head)")
+        }
+        config = smallConfig()
+        config.hybrid = HybridBackboneConfig(stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: false,
+                                             stages: [.init(blocks: 1, channels: 16, stride: 3)])
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "model.image_size: 16 is not divisible by the hybrid backbone's total stride 3")
+        }
     }
 
     func testInitialisationFollowsTimm() {
