@@ -74,6 +74,17 @@ for depth, n in ((1, 2), (2, 4), (4, 16), (8, 20)):
         trns = chunk(b"tRNS", bytes((k * 60) % 256 for k in range(n)))
         files["palette8_trns.png"] = png(3, depth, rows, plte + trns)
 
+# Adam7 interlacing: seven passes of sub-images, each with its own filtered rows.
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+raw = b""
+for x0, y0, dx, dy in ADAM7:
+    xs, ys = range(x0, W, dx), range(y0, H, dy)
+    if len(xs) and len(ys):
+        raw += b"".join(b"\x00" + bytes(s8(y * W + x, c) for x in xs for c in range(3)) for y in ys)
+ihdr = struct.pack(">IIBBBBB", W, H, 8, 2, 0, 0, 1)
+files["rgb8_interlaced.png"] = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+                                + chunk(b"IEND", b""))
+
 os.makedirs(OUT, exist_ok=True)
 for name, data in sorted(files.items()):
     with open(os.path.join(OUT, name), "wb") as f:

@@ -46,19 +46,39 @@ func osErrorReason() -> String { String(cString: strerror(errno)) }
 
 /// Creates (or truncates) `path` and writes all of `data`, retrying short writes.
 func writeWholeFile(_ data: Data, to path: String, reportAs name: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    if fd < 0 { throw FileFormatError(file: name, message: "cannot create file: \(osErrorReason())") }
-    defer { close(fd) }
-    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+    let writer = try FileWriter(path: path, reportAs: name)
+    defer { writer.close() }
+    try data.withUnsafeBytes { try writer.append($0) }
+}
+
+/// A file being written sequentially through a POSIX descriptor; errors carry strerror text.
+final class FileWriter {
+    private var fd: Int32
+    private let name: String
+
+    init(path: String, reportAs name: String) throws {
+        self.name = name
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw FileFormatError(file: name, message: "cannot create file: \(osErrorReason())") }
+    }
+
+    deinit { close() }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileFormatError(file: name, message: "write failed: \(osErrorReason())")
             }
             offset += n
         }
+    }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
     }
 }
 

@@ -9,7 +9,7 @@ extension HDF5File {
     /// Sets a string attribute (variable-length UTF-8) on the object at `path`, replacing any old one.
     public func setAttribute(_ name: String, _ value: String, on path: String = "/") throws {
         try withHDF5 {
-            let type = try utf8StringType()
+            let type = try variableUTF8Type()
             defer { H5Tclose(type) }
             try createAttribute(name, on: path, type: type, shape: nil) { attr in
                 value.withCString { cString -> herr_t in
@@ -74,14 +74,6 @@ extension HDF5File {
         if write(attr) < 0 { throw error("cannot write attribute '\(name)' on", path) }
     }
 
-    private func utf8StringType() throws -> hid_t {
-        let type = H5Tcopy(vt_H5T_C_S1())
-        if type < 0 || H5Tset_size(type, vt_H5T_VARIABLE()) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0 {
-            throw error("cannot make a string type")
-        }
-        return type
-    }
-
     // MARK: reading
 
     /// Names of the attributes on `path`, sorted.
@@ -123,7 +115,7 @@ extension HDF5File {
                 }
                 guard count == 1 else { throw attributeError(name, path, "holds \(count) values; expected one string") }
                 if H5Tis_variable_str(fileType) > 0 {
-                    let memType = try utf8StringType()
+                    let memType = try variableUTF8Type()
                     defer { H5Tclose(memType) }
                     var pointer: UnsafeMutablePointer<CChar>? = nil
                     if H5Aread(attr, memType, &pointer) < 0 { throw error("cannot read attribute '\(name)' on", path) }

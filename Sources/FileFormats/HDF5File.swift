@@ -23,7 +23,15 @@ func withHDF5<R>(_ body: () throws -> R) rethrows -> R {
 func hdf5ErrorText() -> String {
     var buffer = [CChar](repeating: 0, count: 600)
     vt_H5_last_error(&buffer, buffer.count)
-    return String(cString: buffer)
+    let text = String(cString: buffer)
+    // OS failures come with a long record ("file write failed: time = ..., errno = 28, error
+    // message = 'No space left on device', buf = ..."); keep only the OS reason.
+    if let start = text.range(of: "error message = '"),
+       let end = text[start.upperBound...].firstIndex(of: "'") {
+        let outer = text.range(of: " (").map { String(text[..<$0.lowerBound]) } ?? "system error"
+        return "\(outer) (\(text[start.upperBound..<end]))"
+    }
+    return text
 }
 
 /// An HDF5 file opened for reading or writing. Closed on `deinit` or by `close()`.
@@ -86,11 +94,43 @@ public final class HDF5File {
     }
 
     /// Flushes and closes the file; later calls on this object throw. Safe to call twice.
+    /// Use `closeChecked()` after writing to learn whether the final flush reached the disk.
     public func close() {
         withHDF5 {
             if fileID >= 0 {
                 _ = H5Fclose(fileID)
                 fileID = -1
+                _ = hdf5ErrorText()
+            }
+        }
+    }
+
+    /// Closes the file and throws if HDF5 could not flush it (e.g. "No space left on device").
+    public func closeChecked() throws {
+        try withHDF5 {
+            guard fileID >= 0 else { return }
+            let status = H5Fclose(fileID)
+            fileID = -1
+            if status < 0 { throw error("cannot flush and close the file") }
+        }
+    }
+
+    /// Creates an HDF5 file at a temporary path next to `path`, lets `body` fill it, closes it and
+    /// renames it over `path` (see `AtomicFile`). If anything fails, the old file is untouched;
+    /// errors name `path`, not the temporary file.
+    public static func writeAtomically(to path: String, _ body: (HDF5File) throws -> Void) throws {
+        try AtomicFile.write(to: path) { temporary in
+            do {
+                let file = try HDF5File.create(temporary)
+                do {
+                    try body(file)
+                    try file.closeChecked()
+                } catch {
+                    file.close()
+                    throw error
+                }
+            } catch let error as FileFormatError where error.file == temporary {
+                throw FileFormatError(file: path, message: error.message.replacingOccurrences(of: temporary, with: path))
             }
         }
     }
@@ -99,7 +139,7 @@ public final class HDF5File {
     public func flush() throws {
         try withHDF5 {
             let id = try openFileID()
-            if H5Fflush(id, H5F_SCOPE_GLOBAL) < 0 { throw error("cannot flush") }
+            if H5Fflush(id, H5F_SCOPE_GLOBAL) < 0 { throw error("cannot flush the file") }
         }
     }
 
@@ -137,6 +177,23 @@ public final class HDF5File {
                 names.append(String(cString: buffer))
             }
             return names.sorted()
+        }
+    }
+
+    /// Paths ("/a/b") of every dataset at any depth under `group`, sorted.
+    public func datasetPaths(under group: String = "/") throws -> [String] {
+        try withHDF5 {
+            let base = Self.fullPath(group)
+            var found: [String] = []
+            for name in try children(of: base) {
+                let child = base == "/" ? "/" + name : base + "/" + name
+                switch try objectKind(child) {
+                case .dataset: found.append(child)
+                case .group: found += try datasetPaths(under: child)
+                case .other: break
+                }
+            }
+            return found.sorted()
         }
     }
 

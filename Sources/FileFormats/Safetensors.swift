@@ -34,9 +34,12 @@ public enum Safetensors {
     /// in which case those tensors are left out (their offsets are still validated).
     public static func read(_ path: String, skippingUnsupportedDTypes: Bool = false) throws
         -> (tensors: [String: SafetensorsTensor], metadata: [String: String]) {
-        let data: Data
+        try decode(try mappedFile(path), name: path, skippingUnsupportedDTypes: skippingUnsupportedDTypes)
+    }
+
+    private static func mappedFile(_ path: String) throws -> Data {
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -45,7 +48,6 @@ public enum Safetensors {
             if isDirectory.boolValue { throw FileFormatError(file: path, message: "is a directory, expected a .safetensors file") }
             throw FileFormatError(file: path, message: "cannot read file: \((error as NSError).localizedDescription)")
         }
-        return try decode(data, name: path, skippingUnsupportedDTypes: skippingUnsupportedDTypes)
     }
 
     /// Decodes safetensors bytes (see `read`); `name` is used in error messages.
@@ -70,16 +72,39 @@ public enum Safetensors {
     }
 
     /// Writes F32 tensors (data in the given order; header keys sorted, padded with spaces to a
-    /// multiple of 8 bytes) and optional `__metadata__`, atomically.
+    /// multiple of 8 bytes) and optional `__metadata__`, atomically. Tensors stream to disk one by
+    /// one, so a large model is not copied into one big buffer first.
     public static func write(_ tensors: [(name: String, shape: [Int], values: [Float])],
                              metadata: [String: String] = [:], to path: String) throws {
-        let data = try encode(tensors, metadata: metadata, name: path)
-        try AtomicFile.write(data, to: path)
+        let header = try encodeHeader(tensors, metadata: metadata, name: path)
+        try AtomicFile.write(to: path) { temporary in
+            let writer = try FileWriter(path: temporary, reportAs: path)
+            defer { writer.close() }
+            try header.withUnsafeBytes { try writer.append($0) }
+            for tensor in tensors { try appendLittleEndian(tensor.values) { try writer.append($0) } }
+        }
     }
 
     /// The bytes `write` would store.
     public static func encode(_ tensors: [(name: String, shape: [Int], values: [Float])],
                               metadata: [String: String] = [:], name: String = "<safetensors>") throws -> Data {
+        var out = try encodeHeader(tensors, metadata: metadata, name: name)
+        for tensor in tensors { appendLittleEndian(tensor.values) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// Hands `sink` the values as little-endian Float32 bytes (no copy on little-endian hosts).
+    private static func appendLittleEndian(_ values: [Float], _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        #if _endian(little)
+        try values.withUnsafeBytes(sink)
+        #else
+        try values.map { $0.bitPattern.littleEndian }.withUnsafeBytes(sink)
+        #endif
+    }
+
+    /// The 8-byte length prefix and the padded JSON header for `tensors`, after validating them.
+    private static func encodeHeader(_ tensors: [(name: String, shape: [Int], values: [Float])],
+                                     metadata: [String: String], name: String) throws -> Data {
         var seen = Set<String>()
         var offsets: [String: (Int, Int)] = [:]
         var shapes: [String: [Int]] = [:]
@@ -103,7 +128,6 @@ public enum Safetensors {
             shapes[tensor.name] = tensor.shape
             cursor += 4 * count
         }
-        var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -114,19 +138,22 @@ public enum Safetensors {
             let shape = shapes[key]!.map(String.init).joined(separator: ",")
             fields.append("\(jsonString(key)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}")
         }
-        json += fields.joined(separator: ",") + "}"
-        var headerBytes = Array(json.utf8)
+        var headerBytes = Array(("{" + fields.joined(separator: ",") + "}").utf8)
         // The data section starts 8-byte aligned, so readers can map F32/F64 tensors in place.
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
-        var out = Data(capacity: 8 + headerBytes.count + cursor)
+        var out = Data(capacity: 8 + headerBytes.count)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
-        for tensor in tensors {
-            // Float is stored little-endian; convert explicitly so big-endian hosts stay correct.
-            let bits = tensor.values.map { $0.bitPattern.littleEndian }
-            bits.withUnsafeBytes { out.append(contentsOf: $0) }
-        }
         return out
+    }
+
+    /// Name, dtype and shape of every tensor (any dtype), sorted by name, plus the metadata,
+    /// without converting any data. The file is validated exactly as by `read`.
+    public static func inspect(_ path: String) throws
+        -> (entries: [(name: String, dtype: String, shape: [Int])], metadata: [String: String]) {
+        let data = try mappedFile(path)
+        let header = try SafetensorsHeader.parse(data, file: path)
+        return (header.entries.map { ($0.name, $0.dtype, $0.shape) }, header.metadata)
     }
 
     // MARK: conversions

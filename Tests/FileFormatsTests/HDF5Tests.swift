@@ -243,4 +243,64 @@ final class HDF5Tests: XCTestCase {
         }
         XCTAssertTrue(results.allSatisfy { $0 })
     }
+
+    func testStringDatasetsAndRecursiveListing() throws {
+        let path = dir + "/strings.h5"
+        let f = try HDF5File.create(path)
+        let names = ["airplane", "automobile", "ünïcødé ✓", ""]
+        try f.write(strings: names, to: "meta/classes")
+        try f.write(strings: [], to: "meta/none")
+        try f.write([Float(1)], shape: [1], to: "model/blocks.0.norm1.weight")
+        try f.write([Float(1)], shape: [1], to: "model/head.bias")
+        try f.createGroup("empty/group")
+        XCTAssertEqual(try f.readStrings("meta/classes"), names)
+        XCTAssertEqual(try f.readStrings("meta/none"), [])
+        try f.write(strings: ["replaced"], to: "meta/classes")
+        XCTAssertEqual(try f.readStrings("/meta/classes"), ["replaced"])
+        assertFileError(try f.readStrings("model/head.bias"), file: path, contains: ["does not hold strings"])
+        assertFileError(try f.readFloats("meta/classes"), file: path, contains: ["does not hold integers or floats"])
+        XCTAssertEqual(try f.datasetPaths(), ["/meta/classes", "/meta/none", "/model/blocks.0.norm1.weight", "/model/head.bias"])
+        XCTAssertEqual(try f.datasetPaths(under: "model"), ["/model/blocks.0.norm1.weight", "/model/head.bias"])
+        XCTAssertEqual(try f.datasetPaths(under: "empty"), [])
+        // h5py's fixed-length byte strings.
+        XCTAssertEqual(try HDF5File.open(fixturePath("h5py_written.h5")).readStrings("names"), ["cat", "dog"])
+    }
+
+    func testWriteAtomicallyReplacesOnlyOnSuccess() throws {
+        let path = dir + "/checkpoint.h5"
+        try HDF5File.writeAtomically(to: path) { f in
+            try f.setAttribute("epoch", 1)
+            try f.write([Float(1), 2], shape: [2], to: "model/w")
+        }
+        XCTAssertEqual(try HDF5File.open(path).intAttribute("epoch"), 1)
+        // A failure inside the body: the old checkpoint survives and the error names the real path.
+        assertFileError(try HDF5File.writeAtomically(to: path) { f in
+            try f.setAttribute("epoch", 2)
+            try f.write([Float(1), 2, 3], shape: [2], to: "model/w")
+        }, file: path, contains: ["'/model/w': shape [2] holds 2 values but 3 were given"])
+        let reopened = try HDF5File.open(path)
+        XCTAssertEqual(try reopened.intAttribute("epoch"), 1)
+        XCTAssertEqual(try reopened.readFloats("model/w").values, [1, 2])
+        reopened.close()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["checkpoint.h5"])
+    }
+
+    /// Opt-in: VITTRAIN_SMALL_FS names a directory on a tiny file system (e.g. a 200 KB tmpfs).
+    func testFullDiskIsAnErrorAndKeepsOldFile() throws {
+        guard let small = ProcessInfo.processInfo.environment["VITTRAIN_SMALL_FS"] else {
+            throw XCTSkip("set VITTRAIN_SMALL_FS to a directory on a small file system")
+        }
+        let path = small + "/full.h5"
+        try HDF5File.writeAtomically(to: path) { try $0.write([Float(1)], shape: [1], to: "w") }
+        let error = assertFileError(try HDF5File.writeAtomically(to: path) { f in
+            try f.write([Float](repeating: 1, count: 4_000_000), shape: [4_000_000], to: "w")
+        }, file: path)
+        XCTAssertEqual(error?.message, "cannot write dataset '/w': can't write data (No space left on device)")
+        XCTAssertEqual(try HDF5File.open(path).readFloats("w").values, [1])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: small).filter { $0.contains("full.h5") }, ["full.h5"])
+        let st = small + "/full.safetensors"
+        let stError = assertFileError(try Safetensors.write([("w", [4_000_000], [Float](repeating: 1, count: 4_000_000))], to: st), file: st)
+        XCTAssertTrue(stError?.message.contains("No space left on device") ?? false, "\(String(describing: stError))")
+        try FileManager.default.removeItem(atPath: path)
+    }
 }

@@ -39,7 +39,7 @@ final class PNGTests: XCTestCase {
 
     func testDecodesEveryColourTypeAndBitDepth() throws {
         let names = ["gray1", "gray2", "gray4", "gray8", "gray16", "grayalpha8", "grayalpha16", "rgb8", "rgb16",
-                     "rgba8", "rgba16", "palette1", "palette2", "palette4", "palette8", "palette8_trns"]
+                     "rgba8", "rgba16", "rgb8_interlaced", "palette1", "palette2", "palette4", "palette8", "palette8_trns"]
         for name in names {
             let image = try PNG.read(fixturePath("png/\(name).png"))
             XCTAssertEqual(image.width, width, name)

@@ -137,4 +137,22 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(Array(tensors.keys), ["w"])
         XCTAssertEqual(tensors["w"]?.values, [1])
     }
+
+    func testInspectListsEveryDTypeWithoutConverting() throws {
+        let (entries, metadata) = try Safetensors.inspect(fixturePath("reference.safetensors"))
+        XCTAssertEqual(entries.map(\.name), ["blocks.0.norm1.weight", "cls_token", "head.weight", "pos_embed"])
+        XCTAssertEqual(entries.map(\.dtype), ["F16", "F32", "F32", "BF16"])
+        XCTAssertEqual(entries.map(\.shape), [[3], [1, 1, 0], [2, 3], [1, 1, 3]])
+        XCTAssertEqual(metadata["format"], "pt")
+        let path = dir + "/ints.safetensors"
+        try file(header: "{\(entry("ids", "I64", "[2]", 0, 16))}", data: Data(repeating: 0, count: 16)).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try Safetensors.inspect(path).entries.map(\.dtype), ["I64"])
+    }
+
+    func testStreamingWriteMatchesEncode() throws {
+        let tensors: [(name: String, shape: [Int], values: [Float])] = [("b", [3], [1, 2, 3]), ("a", [2, 2], [4, 5, 6, 7])]
+        let path = dir + "/same.safetensors"
+        try Safetensors.write(tensors, metadata: ["k": "v"], to: path)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), try Safetensors.encode(tensors, metadata: ["k": "v"]))
+    }
 }
