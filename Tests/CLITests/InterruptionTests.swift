@@ -56,7 +56,8 @@ final class InterruptionTests: XCTestCase {
         let cli = try CLIRunner()
         defer { cli.remove() }
         try cli.write(InterruptionTests.config, to: "tiny.json")
-        let epochs = "train.epochs=8"
+        // Many short epochs, so kills land in steps, in evaluations and in checkpoint writes.
+        let epochs = "train.epochs=150"
         XCTAssertEqual(try cli.run(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=straight"]).status, 0)
 
         var rng = SystemRandomNumberGenerator()
@@ -67,7 +68,7 @@ final class InterruptionTests: XCTestCase {
             let resume = FileManager.default.fileExists(atPath: cli.path("killed/last.h5"))
             let process = try cli.start(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=killed"]
                                         + (resume ? ["--resume"] : []))
-            usleep(UInt32.random(in: 100_000...900_000, using: &rng))
+            usleep(UInt32.random(in: 50_000...700_000, using: &rng))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
@@ -107,14 +108,15 @@ final class InterruptionTests: XCTestCase {
         let first = try cli.run(["--config", "tiny.json", "--set", "train.epochs=1", "--set", "checkpoint.dir=small/run"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let before = try modelValues(cli.path("small/run/last.h5"))
-        // Fill the disk, leaving too little for another checkpoint.
-        let filler = FileHandle(forWritingAtPath: cli.path("small/filler")) ?? {
-            FileManager.default.createFile(atPath: cli.path("small/filler"), contents: nil)
-            return FileHandle(forWritingAtPath: cli.path("small/filler"))!
-        }()
+        // Fill the disk, then free 40 KB: enough to start (config, log) but not for another
+        // checkpoint (about 90 KB), so the write at the end of the next epoch fails.
+        FileManager.default.createFile(atPath: cli.path("small/filler"), contents: nil)
+        let filler = try XCTUnwrap(FileHandle(forWritingAtPath: cli.path("small/filler")))
         let chunk = Data(count: 4096)
-        while (try? filler.write(contentsOf: chunk)) != nil {}
-        try? filler.close()
+        var written: UInt64 = 0
+        while (try? filler.write(contentsOf: chunk)) != nil { written += 4096 }
+        try filler.truncate(atOffset: written - 40_960)
+        try filler.close()
 
         let second = try cli.run(["--config", "tiny.json", "--set", "train.epochs=3", "--set", "checkpoint.dir=small/run", "--resume"])
         XCTAssertNotEqual(second.status, 0)

@@ -59,8 +59,9 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(straight.stderr.contains("val acc"), straight.stderr)
 
         // One epoch, then --resume for the second: the same parameters, bit for bit.
-        let first = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=split", "--set", "train.epochs=1"])
+        let first = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=split", "--stop-after-epoch", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("stopped after epoch 1"), first.stderr)
         let second = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=split", "--resume"])
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stderr.contains("resuming at epoch 2"), second.stderr)

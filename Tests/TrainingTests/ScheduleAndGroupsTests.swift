@@ -14,11 +14,11 @@ final class ScheduleAndGroupsTests: XCTestCase {
     }
 
     func testGlobMatchesAcrossDots() {
-        XCTAssertTrue(Glob.matches("head.*", "head.weight"))
-        XCTAssertTrue(Glob.matches("*.bias", "blocks.3.attn.qkv.bias"))
-        XCTAssertTrue(Glob.matches("blocks.[0-3].*", "blocks.2.mlp.fc1.weight"))
-        XCTAssertFalse(Glob.matches("blocks.[0-3].*", "blocks.5.mlp.fc1.weight"))
-        XCTAssertFalse(Glob.matches("head.*", "blocks.0.head.weight"))
+        XCTAssertTrue(globMatches("head.*", "head.weight"))
+        XCTAssertTrue(globMatches("*.bias", "blocks.3.attn.qkv.bias"))
+        XCTAssertTrue(globMatches("blocks.[0-3].*", "blocks.2.mlp.fc1.weight"))
+        XCTAssertFalse(globMatches("blocks.[0-3].*", "blocks.5.mlp.fc1.weight"))
+        XCTAssertFalse(globMatches("head.*", "blocks.0.head.weight"))
     }
 
     func testDefaultNoDecayAndGroupOverrides() {

@@ -20,10 +20,9 @@ public struct Checkpoint {
     public var epoch: Int
     public var batchInEpoch: Int
     public var step: Int
-    /// Parameters by timm path, with their shapes.
+    /// Parameters and buffers (BatchNorm running statistics) by timm path, with their shapes,
+    /// as PyTorch's state_dict.
     public var parameters: [(path: String, shape: [Int], values: [Float])]
-    /// Non-trainable state (BatchNorm running statistics) by path.
-    public var buffers: [(path: String, shape: [Int], values: [Float])]
     public var optimizerStep: Int
     public var optimizerState: [String: AdamWState]
     /// The model's dropout / drop-path generator.
@@ -34,7 +33,6 @@ public struct Checkpoint {
 
     public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
-                buffers: [(path: String, shape: [Int], values: [Float])] = [],
                 optimizerStep: Int = 0, optimizerState: [String: AdamWState] = [:],
                 modelRandomState: [UInt64] = [], metricsHistory: [String] = [], bestAccuracy: Double? = nil) {
         self.config = config
@@ -43,7 +41,6 @@ public struct Checkpoint {
         self.batchInEpoch = batchInEpoch
         self.step = step
         self.parameters = parameters
-        self.buffers = buffers
         self.optimizerStep = optimizerStep
         self.optimizerState = optimizerState
         self.modelRandomState = modelRandomState
@@ -67,10 +64,6 @@ public struct Checkpoint {
             try file.createGroup("model")
             for (p, shape, values) in parameters {
                 try file.write(values, shape: shape, to: "model/\(p)")
-            }
-            try file.createGroup("buffers")
-            for (p, shape, values) in buffers {
-                try file.write(values, shape: shape, to: "buffers/\(p)")
             }
             try file.createGroup("optimizer")
             try file.setAttribute("step", optimizerStep, on: "optimizer")
@@ -130,7 +123,6 @@ public struct Checkpoint {
             batchInEpoch: (try? file.intAttribute("batch_in_epoch")) ?? 0,
             step: try file.intAttribute("step"),
             parameters: try readGroup("model"),
-            buffers: try readGroup("buffers"),
             optimizerStep: (try? file.intAttribute("step", on: "optimizer")) ?? 0,
             optimizerState: optimizerState,
             modelRandomState: file.exists("rng/model") ? try file.readInt64("rng/model").values.map { UInt64(bitPattern: $0) } : [],

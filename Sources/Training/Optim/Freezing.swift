@@ -1,32 +1,28 @@
-// Freezing: a frozen parameter has requiresGrad false, so no op records a backward step into
-// it, the tape never reaches a fully frozen prefix of the network, and AdamW skips it.
+// Freezing from a config's `freeze` section: a frozen parameter has requiresGrad false, so no op
+// records a backward step into it, the tape never reaches a fully frozen prefix of the network,
+// and AdamW skips it. The section becomes glob patterns for NN's Module.freeze.
 
 import NN
 
 public enum Freezing {
-    /// Paths frozen by a freeze section (patch embedding, cls/pos embeddings, first N blocks, patterns).
-    public static func isFrozen(path: String, freeze: FreezeSection) -> Bool {
-        if freeze.patchEmbed && path.hasPrefix("patch_embed.") { return true }
-        if freeze.positionEmbedding && (path == "cls_token" || path == "pos_embed") { return true }
-        if freeze.blocks > 0, path.hasPrefix("blocks."),
-           let i = Int(path.dropFirst("blocks.".count).prefix { $0.isNumber }), i < freeze.blocks {
-            return true
-        }
-        return Glob.matchesAny(freeze.patterns, path)
+    /// The glob patterns a freeze section stands for.
+    public static func patterns(_ freeze: FreezeSection) -> [String] {
+        var result = freeze.patterns
+        if freeze.patchEmbed { result.append("patch_embed.*") }
+        if freeze.positionEmbedding { result += ["cls_token", "pos_embed"] }
+        result += (0..<freeze.blocks).map { "blocks.\($0).*" }
+        return result
     }
 
-    /// Sets requiresGrad on every parameter of `model` from `freeze`; returns the frozen paths.
+    /// Whether a freeze section freezes `path`.
+    public static func isFrozen(path: String, freeze: FreezeSection) -> Bool {
+        patterns(freeze).contains { globMatches($0, path) }
+    }
+
+    /// Makes exactly the section's parameters frozen (the rest trainable); returns the frozen paths.
     @discardableResult
     public static func apply(_ freeze: FreezeSection, to model: Module) -> [String] {
-        var frozen: [String] = []
-        for (path, p) in model.namedParameters() {
-            let isFrozen = isFrozen(path: path, freeze: freeze)
-            p.requiresGrad = !isFrozen
-            if isFrozen {
-                p.zeroGrad()
-                frozen.append(path)
-            }
-        }
-        return frozen
+        model.unfreeze(["*"])
+        return model.freeze(patterns(freeze))
     }
 }

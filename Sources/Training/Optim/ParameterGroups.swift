@@ -30,7 +30,7 @@ public enum ParameterGroups {
         if let decay = optim.layerDecay {
             result.lrScale = pow(decay, Double(depth + 1 - layerID(path: path, depth: depth)))
         }
-        if let group = optim.groups.first(where: { Glob.matches($0.pattern, path) }) {
+        if let group = optim.groups.first(where: { globMatches($0.pattern, path) }) {
             if let scale = group.lrScale { result.lrScale *= scale }
             if let decay = group.weightDecay { result.weightDecay = decay }
         }

@@ -8,35 +8,40 @@ import Models
 
 public enum InitialWeights {
     /// Reads the parameters stored in `path` by timm path.
-    public static func read(_ path: String) throws -> [String: (shape: [Int], values: [Float])] {
+    public static func read(_ path: String) throws -> StateDictionary {
         if path.hasSuffix(".safetensors") {
             return try WeightImport.readSafetensors(path).parameters
         }
-        var result: [String: (shape: [Int], values: [Float])] = [:]
+        var result: StateDictionary = [:]
         for (p, shape, values) in try Checkpoint.read(path).parameters { result[p] = (shape, values) }
         return result
     }
 
-    /// Loads `path` into `model`; returns notes for the log.
+    /// Loads `path` into `model`, leaving `skip` patterns at their fresh initialisation; returns
+    /// notes for the log. Every model parameter not skipped must be in the file.
     public static func load(_ path: String, into model: VisionTransformer, skip: [String]) throws -> [String] {
-        var parameters = try read(path)
-        var notes: [String] = []
+        let parameters = try read(path)
+        var notes = ["initial weights from \(path)"]
         var skipPatterns = skip
         let ours = model.parameterDictionary()
         if let head = parameters["head.weight"], let mine = ours["head.weight"], head.shape != mine.shape {
             skipPatterns += ["head.*"]
             notes.append("head re-initialised: the checkpoint has \(head.shape[0]) classes, the model \(mine.shape[0])")
         }
-        if let pos = parameters["pos_embed"], let mine = ours["pos_embed"], pos.shape != mine.shape {
-            notes.append("pos_embed resampled (bicubic) from \(pos.shape[1]) to \(mine.shape[1]) positions")
+        let report: LoadReport
+        do {
+            report = try model.load(parameters, strict: false, skip: skipPatterns, resamplePositionEmbedding: true)
+        } catch let error as ModelLoadError {
+            throw ModelLoadError.file(path, error)
         }
-        for key in parameters.keys where Glob.matchesAny(skipPatterns, key) { parameters[key] = nil }
-        _ = try model.load(parameters, strict: false, skip: skipPatterns, resamplePositionEmbedding: true)
-        let missing = ours.keys.filter { parameters[$0] == nil && !Glob.matchesAny(skipPatterns, $0) }
-        if !missing.isEmpty {
-            throw FileFormatError(file: path, message: "missing parameters: \(missing.sorted().prefix(5).joined(separator: ", "))\(missing.count > 5 ? " and \(missing.count - 5) more" : "")")
+        if !report.missing.isEmpty {
+            throw ModelLoadError.file(path, .missingKeys(report.missing))
         }
-        notes.insert("initial weights from \(path)", at: 0)
+        if !report.resampled.isEmpty {
+            notes.append("resampled to the model's patch grid (bicubic): \(report.resampled.joined(separator: ", "))")
+        }
+        if !report.skipped.isEmpty { notes.append("left at their fresh initialisation: \(report.skipped.count) tensors (\(skipPatterns.joined(separator: ", ")))") }
+        if !report.unexpected.isEmpty { notes.append("ignored \(report.unexpected.count) keys the model does not have: \(report.unexpected.prefix(4).joined(separator: ", "))") }
         return notes
     }
 }

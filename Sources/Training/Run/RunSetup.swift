@@ -143,7 +143,8 @@ public final class RunSetup {
         return c
     }
 
-    /// nil when `directory` can be created and written, else the problem.
+    /// nil when `directory` can be created and written, else the problem (with the OS reason,
+    /// such as "No space left on device").
     static func checkWritable(_ directory: String) -> String? {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -151,10 +152,11 @@ public final class RunSetup {
             return "checkpoint.dir: cannot create \(directory) (\(error.localizedDescription))"
         }
         let probe = (directory as NSString).appendingPathComponent(".write-test-\(getpid())")
-        guard FileManager.default.createFile(atPath: probe, contents: Foundation.Data("ok".utf8)) else {
-            return "checkpoint.dir: \(directory) is not writable"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { if fd >= 0 { close(fd); unlink(probe) } }
+        guard fd >= 0, write(fd, "ok", 2) == 2 else {
+            return "checkpoint.dir: cannot write in \(directory) (\(String(cString: strerror(errno))))"
         }
-        try? FileManager.default.removeItem(atPath: probe)
         return nil
     }
 }

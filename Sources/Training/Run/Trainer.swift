@@ -35,6 +35,9 @@ public final class Trainer {
     public var bestAccuracy: Double?
     /// Set from a signal handler: the loop finishes the current step and ends as `.interrupted`.
     public var stopRequested = false
+    /// Ends the run after this epoch without changing the schedule (`--stop-after-epoch`), so a
+    /// long run can be split into sessions that resume into the same result.
+    public var stopAfterEpoch: Int?
     public var totalSteps: Int { schedule.totalSteps }
 
     public init(setup: RunSetup, resumeFrom checkpoint: Checkpoint? = nil,
@@ -64,18 +67,16 @@ public final class Trainer {
     /// The run's complete state.
     public func makeCheckpoint() -> Checkpoint {
         Checkpoint(config: config, modelConfig: model.config, epoch: epoch, batchInEpoch: batchInEpoch, step: step,
-                   parameters: model.namedParameters().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
-                   buffers: model.namedBuffers().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
+                   parameters: model.stateEntries().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
                    optimizerStep: optimizer.step, optimizerState: optimizer.state,
                    modelRandomState: model.randomSource.generator.state,
                    metricsHistory: metricsHistory, bestAccuracy: bestAccuracy)
     }
 
     private func restore(from checkpoint: Checkpoint) throws {
-        var parameters: [String: (shape: [Int], values: [Float])] = [:]
-        for (p, shape, values) in checkpoint.parameters { parameters[p] = (shape, values) }
-        _ = try model.load(parameters, strict: true, resamplePositionEmbedding: false)
-        try restoreBuffers(checkpoint.buffers)
+        var state: StateDictionary = [:]
+        for (p, shape, values) in checkpoint.parameters { state[p] = (shape, values) }
+        _ = try model.load(state, strict: true, resamplePositionEmbedding: false)
         optimizer.restore(step: checkpoint.optimizerStep, state: checkpoint.optimizerState)
         if !checkpoint.modelRandomState.isEmpty {
             model.randomSource.generator.state = checkpoint.modelRandomState
@@ -85,16 +86,6 @@ public final class Trainer {
         batchInEpoch = checkpoint.batchInEpoch
         metricsHistory = checkpoint.metricsHistory
         bestAccuracy = checkpoint.bestAccuracy
-    }
-
-    private func restoreBuffers(_ saved: [(path: String, shape: [Int], values: [Float])]) throws {
-        let buffers = Dictionary(model.namedBuffers().map { ($0.path, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        for (path, shape, values) in saved {
-            guard let buffer = buffers[path], buffer.shape == shape else {
-                throw ConfigError(key: "", "checkpoint buffer \(path) of shape \(shape) does not fit the model")
-            }
-            buffer.data = values
-        }
     }
 
     // MARK: - The loop
@@ -144,6 +135,10 @@ public final class Trainer {
             if let accuracy = eval?.accuracy, accuracy > (bestAccuracy ?? -1) { bestAccuracy = accuracy }
             metricsHistory.append(MetricsLog.line(metrics))
             for hook in hooks { try hook.epochEnded(self, metrics) }
+            if let stop = stopAfterEpoch, epoch >= stop, epoch < config.train.epochs, step < totalSteps {
+                for hook in hooks { try hook.runEnded(self, reason: .paused) }
+                return .paused
+            }
         }
         for hook in hooks { try hook.runEnded(self, reason: .finished) }
         return .finished

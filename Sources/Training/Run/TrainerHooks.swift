@@ -51,5 +51,8 @@ extension TrainerHook {
 
 public enum RunEnd: Equatable {
     case finished
+    /// A signal asked to stop; a checkpoint holds the position inside the epoch.
     case interrupted
+    /// `stopAfterEpoch` was reached; the epoch's checkpoint is the resume point.
+    case paused
 }

@@ -22,6 +22,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue from this checkpoint file (implies --resume).")
     var resumeFrom: String?
 
+    @Option(help: "Stop after this epoch (schedule unchanged); continue later with --resume.")
+    var stopAfterEpoch: Int?
+
     func validate() throws {
         if config == nil && resumeFrom == nil {
             throw ValidationError("give --config FILE (or --resume-from CHECKPOINT)")
@@ -32,8 +35,8 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors {
             let session = try TrainingSession.start(configPath: config, overrides: overrides,
                                                     resume: resume || resumeFrom != nil, resumeFrom: resumeFrom)
-            let end = try session.run()
-            if end == .interrupted { throw ExitCode.success }
+            session.trainer.stopAfterEpoch = stopAfterEpoch
+            _ = try session.run()
         }
     }
 }

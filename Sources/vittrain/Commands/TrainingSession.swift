@@ -92,6 +92,8 @@ final class TrainingSession {
             TrainingSession.log("done: \(trainer.epoch) epochs, \(trainer.step) steps, best val acc \(best); checkpoints in \(checkpointHook.directory)")
         case .interrupted:
             TrainingSession.log("resume with: vittrain train --resume-from \(checkpointHook.lastPath)")
+        case .paused:
+            TrainingSession.log("stopped after epoch \(trainer.epoch) as asked; continue with --resume (or --resume-from \(checkpointHook.lastPath))")
         }
         return end
     }
