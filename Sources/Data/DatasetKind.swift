@@ -7,6 +7,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     case synthetic
     case cifar10
     case fashionMNIST = "fashion-mnist"
+    case folder
     case hdf5
 
     /// Canonical names and common spellings ("cifar-10", "fmnist", "h5", ...).
@@ -16,6 +17,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         case "synthetic", "shapes", "syntheticshapes": self = .synthetic
         case "cifar10", "cifar": self = .cifar10
         case "fashionmnist", "fmnist": self = .fashionMNIST
+        case "folder", "imagefolder", "png", "pngfolder": self = .folder
         case "hdf5", "h5": self = .hdf5
         default: return nil
         }
@@ -32,8 +34,8 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     /// - Parameters:
     ///   - root: where the files are (nil: `Datasets/` for CIFAR-10, the usual places for
     ///     Fashion-MNIST). For hdf5, a file, or a folder holding `<split>.h5`.
-    ///   - imageSize: synthetic image size (default 32); other kinds keep their stored size
-    ///     (the loader resizes).
+    ///   - imageSize: synthetic image size (default 32) and the size PNG folders are resized to
+    ///     (default 224); the other kinds keep their stored size (the loader resizes).
     ///   - channels: 3 makes Fashion-MNIST replicate its gray channel.
     ///   - count: synthetic sample count (default 6000 train / 1200 test).
     ///   - seed: synthetic dataset seed (the split picks a separate stream).
@@ -54,6 +56,11 @@ public enum DatasetKind: String, CaseIterable, Sendable {
             return try CIFAR10Dataset(root: root ?? "Datasets", split: split)
         case .fashionMNIST:
             return try FashionMNISTDataset(root: root, split: split, replicateToRGB: channels == 3)
+        case .folder:
+            guard let root else {
+                throw DatasetError(file: "data.root", message: "no path given; the folder dataset needs root/<class>/*.png (or root/train/<class>/*.png)")
+            }
+            return try ImageFolderDataset(root: folderRoot(root: root, split: split), imageSize: imageSize ?? 224)
         case .hdf5:
             guard let root else {
                 throw DatasetError(file: "data.root", message: "no path given; the hdf5 dataset needs a .h5 file or a folder with train.h5 / test.h5")
@@ -72,6 +79,16 @@ public enum DatasetKind: String, CaseIterable, Sendable {
             }
         }
         throw DatasetError(file: root, message: "no \(stems[0]).h5 in this folder; expected an HDF5 file or a folder holding \(stems.map { $0 + ".h5" }.joined(separator: " / "))")
+    }
+
+    /// The folder of class folders for a split: `root/train` or `root/test` (also `val`,
+    /// `validation`) when present, else `root` itself.
+    static func folderRoot(root: String, split: Split) -> String {
+        let stems = split == .train ? ["train"] : ["test", "val", "validation"]
+        for stem in stems where FileBytes.isDirectory(FileBytes.join(root, stem)) && ImageFolderLayout.isImageFolder(FileBytes.join(root, stem)) {
+            return FileBytes.join(root, stem)
+        }
+        return root
     }
 
     /// Guesses the dataset kind from what is at `path`: a folder with data_batch_1.bin → cifar10;
@@ -97,7 +114,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
             return DatasetKind.hdf5.rawValue
         }
         if ImageFolderLayout.isImageFolder(path) || ImageFolderLayout.isImageFolder(FileBytes.join(path, "train")) {
-            return "folder"
+            return DatasetKind.folder.rawValue
         }
         return nil
     }

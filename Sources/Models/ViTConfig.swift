@@ -9,7 +9,7 @@ public struct ViTConfig: Equatable, Codable {
     public var imageSize: Int = 224        // square images (timm img_size)
     public var patchSize: Int = 16         // ignored by a hybrid model (its proj is 1×1)
     public var inChannels: Int = 3
-    public var numClasses: Int = 1000
+    public var numClasses: Int = 1000       // 0: no head, logits are the pre-logits features
     public var embedDim: Int = 768
     public var depth: Int = 12
     public var numHeads: Int = 12
@@ -58,7 +58,7 @@ public struct ViTConfig: Equatable, Codable {
         func fail(_ message: String) -> ViTConfigError { ViTConfigError(message: message) }
         if imageSize <= 0 { throw fail("model.image_size: \(imageSize) must be positive") }
         if inChannels <= 0 { throw fail("model.in_chans: \(inChannels) must be positive") }
-        if numClasses < 0 { throw fail("model.num_classes: \(numClasses) must not be negative") }
+        if numClasses < 0 { throw fail("model.num_classes: \(numClasses) must not be negative (0: no head)") }
         if embedDim <= 0 || depth < 0 || numHeads <= 0 {
             throw fail("model: embed_dim \(embedDim), depth \(depth), num_heads \(numHeads) must be positive")
         }
@@ -142,6 +142,9 @@ public struct HybridBackboneConfig: Equatable, Codable {
     public func validate() throws {
         if stemChannels <= 0 || stemKernel <= 0 || stemStride <= 0 {
             throw ViTConfigError(message: "model.hybrid: stem channels \(stemChannels), kernel \(stemKernel) and stride \(stemStride) must be positive")
+        }
+        if stemKernel % 2 == 0 {
+            throw ViTConfigError(message: "model.hybrid.stem_kernel: \(stemKernel) must be odd (padding is kernel / 2)")
         }
         for (i, stage) in stages.enumerated() where stage.blocks <= 0 || stage.channels <= 0 || stage.stride <= 0 {
             throw ViTConfigError(message: "model.hybrid.stages[\(i)]: blocks \(stage.blocks), channels \(stage.channels), stride \(stage.stride) must be positive")

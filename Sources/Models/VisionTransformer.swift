@@ -17,7 +17,7 @@ public struct AttentionCaptureRequest {
 
 /// Everything one forward pass produces.
 public struct ViTOutput {
-    public let logits: Tensor              // [B, numClasses]
+    public let logits: Tensor              // [B, numClasses]; with 0 classes, the features (timm Identity head)
     public let features: Tensor            // [B, D]: CLS token after the final norm (pre-logits)
     public let tokens: Tensor              // [B, T, D]: all tokens after the final norm, CLS first
     public let attentions: [Int: Tensor]   // layer → [B, H, T, T] (or [B, H, 1, T]); not on the tape
@@ -39,7 +39,8 @@ public final class VisionTransformer: Module {
     public let blocks: ModuleList<Block>
     public let norm: LayerNorm
     public let headDrop: Dropout
-    public private(set) var head: Linear
+    /// The classifier; nil with 0 classes (timm's Identity head: logits are the features).
+    public private(set) var head: Linear?
     /// Dropout / drop-path draws (the trainer saves and restores its state).
     public let randomSource: RandomSource
     public var isTraining = false
@@ -74,7 +75,7 @@ public final class VisionTransformer: Module {
         blocks = ModuleList(made)
         norm = LayerNorm(dimensions: d, eps: config.layerNormEps)
         headDrop = Dropout(probability: config.dropRate, randomSource: randomSource)
-        head = Linear(inputDimensions: d, outputDimensions: config.numClasses, rng: &rng)
+        head = config.numClasses > 0 ? Linear(inputDimensions: d, outputDimensions: config.numClasses, rng: &rng) : nil
     }
 
     /// Validates `config` first and throws its one-line error instead of trapping.
@@ -89,15 +90,19 @@ public final class VisionTransformer: Module {
     }
 
     public var children: [(name: String, module: Module)] {
-        [("patch_embed", patchEmbed), ("pos_drop", posDrop), ("blocks", blocks), ("norm", norm),
-         ("head_drop", headDrop), ("head", head)]
+        var result: [(name: String, module: Module)] = [
+            ("patch_embed", patchEmbed), ("pos_drop", posDrop), ("blocks", blocks), ("norm", norm), ("head_drop", headDrop)]
+        if let head { result.append(("head", head)) }
+        return result
     }
 
-    /// Replaces the head with a freshly initialised one for `numClasses` (trunc-normal, zero bias).
+    /// Replaces the head with a freshly initialised one for `numClasses` (trunc-normal, zero
+    /// bias); 0 removes it (logits are then the features).
     public func resetHead(numClasses: Int, seed: UInt64) {
+        precondition(numClasses >= 0, "resetHead needs a class count ≥ 0, got \(numClasses)")
         var rng = RandomGenerator(seed: seed)
-        head = Linear(inputDimensions: config.embedDim, outputDimensions: numClasses, rng: &rng)
-        head.isTraining = isTraining
+        head = numClasses > 0 ? Linear(inputDimensions: config.embedDim, outputDimensions: numClasses, rng: &rng) : nil
+        head?.isTraining = isTraining
         config.numClasses = numClasses
     }
 
@@ -137,7 +142,8 @@ public final class VisionTransformer: Module {
         }
         let tokens = norm(x)                                                      // [B, T, D]
         let features = tokens.sliced(axis: 1, 0..<1).reshaped([b, d])             // [B, D]
-        let logits = head(headDrop(features))                                     // [B, K]
+        let pooled = headDrop(features)
+        let logits = head.map { $0(pooled) } ?? pooled                            // [B, K]
         return ViTOutput(logits: logits, features: features, tokens: tokens, attentions: attentions)
     }
 

@@ -80,9 +80,16 @@ final class ForwardTests: XCTestCase {
     func testResetHead() {
         let model = VisionTransformer(config: smallConfig(), seed: 1)
         model.resetHead(numClasses: 7, seed: 4)
-        XCTAssertEqual(model.head.weight.shape, [7, 24])
+        XCTAssertEqual(model.head!.weight.shape, [7, 24])
         XCTAssertEqual(model.config.numClasses, 7)
         XCTAssertEqual(model(randomImages([1, 3, 16, 16], seed: 3)).shape, [1, 7])
         XCTAssertEqual(model.namedParameters().last!.path, "head.bias")
+        // No classes: timm's Identity head, the logits are the features and there is no head.*.
+        model.resetHead(numClasses: 0, seed: 5)
+        let out = model.forward(randomImages([2, 3, 16, 16], seed: 3))
+        XCTAssertEqual(out.logits.data, out.features.data)
+        XCTAssertFalse(model.namedParameters().contains { $0.path.hasPrefix("head.") })
+        let headless = VisionTransformer(config: smallConfig(classes: 0), seed: 1)
+        XCTAssertEqual(headless.parameterCount, model.parameterCount)
     }
 }

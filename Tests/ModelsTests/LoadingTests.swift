@@ -62,13 +62,13 @@ final class LoadingTests: XCTestCase {
         // A 1000-class checkpoint into a 5-class model: the trainer resets the head and skips it.
         let pretrained = VisionTransformer(config: smallConfig(classes: 1000), seed: 1)
         let model = VisionTransformer(config: smallConfig(classes: 5), seed: 2)
-        let head = model.head.weight.data
+        let head = model.head!.weight.data
         XCTAssertThrowsError(try model.load(pretrained.stateDictionary())) { error in
             XCTAssertEqual("\(error)", "head.weight: shape [1000, 24] in the checkpoint, [5, 24] expected")
         }
         let report = try model.load(pretrained.stateDictionary(), skip: ["head.*"])
         XCTAssertEqual(report.skipped, ["head.weight", "head.bias"])
-        XCTAssertEqual(model.head.weight.data, head)
+        XCTAssertEqual(model.head!.weight.data, head)
         XCTAssertEqual(model.blocks[1].mlp.fc2.weight.data, pretrained.blocks[1].mlp.fc2.weight.data)
     }
 

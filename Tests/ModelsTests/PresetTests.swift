@@ -50,6 +50,16 @@ final class PresetTests: XCTestCase {
         XCTAssertThrowsError(try config.validate()) { error in
             XCTAssertEqual("\(error)", "model.patch_size: 5 must divide image_size 16")
         }
+        config = smallConfig(classes: -1)
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "model.num_classes: -1 must not be negative (0: no head)")
+        }
+        config = smallConfig()
+        config.hybrid = HybridBackboneConfig(stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: false,
+                                             stages: [.init(blocks: 1, channels: 16, stride: 3)])
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "model.image_size: 16 is not divisible by the hybrid backbone's total stride 3")
+        }
     }
 
     func testInitialisationFollowsTimm() {
@@ -59,8 +69,8 @@ final class PresetTests: XCTestCase {
             return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(v.count)).squareRoot()
         }
         XCTAssertLessThan(model.clsToken.data.map(abs).max()!, 1e-5)            // normal(std 1e-6)
-        XCTAssertEqual(std(model.posEmbed.data), 0.02 * 0.88, accuracy: 1e-3)   // trunc normal .02
-        XCTAssertEqual(std(model.blocks[0].attn.qkv.weight.data), 0.02 * 0.88, accuracy: 1e-3)
+        XCTAssertEqual(std(model.posEmbed.data), 0.02, accuracy: 1e-3)          // trunc_normal_(std=.02)
+        XCTAssertEqual(std(model.blocks[0].attn.qkv.weight.data), 0.02, accuracy: 1e-3)
         XCTAssertTrue(model.blocks[3].mlp.fc1.bias!.data.allSatisfy { $0 == 0 })
         XCTAssertTrue(model.norm.weight.data.allSatisfy { $0 == 1 })
         // Patch embedding keeps nn.Conv2d's default: U(±1/√fan_in), fan_in = 3·16·16.

@@ -73,3 +73,17 @@ final class FastMathTests: XCTestCase {
         print("FastMath.exp max relative error \(worst)")
     }
 }
+
+/// A NaN must reach the loss (the trainer stops on a NaN loss), never be silently dropped.
+final class NaNPropagationTests: XCTestCase {
+    func testNaNPropagates() {
+        let x = Tensor(shape: [2, 3], data: [1, .nan, 2, 0, 1, 2])
+        let s = x.softmax()
+        XCTAssertTrue(s.data[0..<3].allSatisfy { $0.isNaN })
+        XCTAssertFalse(s.data[3..<6].contains { $0.isNaN })
+        XCTAssertTrue(x.gelu().data[1].isNaN)
+        XCTAssertTrue(Tensor.crossEntropy(logits: x, targets: [0, 1]).item.isNaN)
+        XCTAssertTrue(x.layerNorm(weight: nil, bias: nil).data[0].isNaN)
+        XCTAssertTrue(FastMath.exp(.nan).isNaN)
+    }
+}

@@ -80,7 +80,8 @@ extension Tensor {
                            length: Int, stride: Int, logarithm: Bool) {
         var maximum = -Float.infinity
         for j in 0..<length { maximum = Swift.max(maximum, x[j * stride]) }
-        // A row of all −∞ (fully masked) has no finite maximum; treat it as 0 so exp gives 0s.
+        // A row of all −∞ (fully masked) has no finite maximum; using 0 keeps it finite (FastMath.exp
+        // clamps, so the row comes out uniform) rather than 0/0. NaN inputs still give NaN.
         if maximum == -.infinity { maximum = 0 }
         var total: Float = 0
         for j in 0..<length {
