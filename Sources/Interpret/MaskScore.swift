@@ -12,6 +12,11 @@ public enum MaskScore {
         public let mean: Float
     }
 
+    /// A Float mask (the synthetic dataset's `mask(at:)`, 1 inside the object) as bytes: 1 where ≥ 0.5.
+    public static func byteMask(_ mask: [Float]) -> [UInt8] {
+        mask.map { $0 >= 0.5 ? 1 : 0 }
+    }
+
     /// Scores rollout maps `[B, N]` on a `gridHeight × gridWidth` patch grid against byte masks
     /// (`maskHeight × maskWidth` each, non-zero = object).
     ///

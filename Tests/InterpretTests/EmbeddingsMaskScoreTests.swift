@@ -56,6 +56,7 @@ final class EmbeddingsMaskScoreTests: XCTestCase {
         XCTAssertEqual(result.perImage[2]!, 4, accuracy: 1e-6)
         XCTAssertNil(result.perImage[3])
         XCTAssertEqual(result.mean, 3, accuracy: 1e-6)
+        XCTAssertEqual(MaskScore.byteMask([0, 0.49, 0.5, 1]), [0, 0, 1, 1])
         XCTAssertThrowsError(try MaskScore.scores(rollout: rollout, masks: [quadrant], maskHeight: 4, maskWidth: 4, gridHeight: 2, gridWidth: 2))
     }
 }

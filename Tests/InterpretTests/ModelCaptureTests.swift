@@ -32,7 +32,7 @@ final class ModelCaptureTests: XCTestCase {
         }
         let explained = try (0..<2).map { b -> ExplainedImage in
             let chw = Array(images.data[(b * 3072)..<((b + 1) * 3072)])
-            return ExplainedImage(name: "img\(b)", image: try Overlay.image(chw: chw, channels: 3, height: 32, width: 32))
+            return try ExplainedImage(name: "img\(b)", chw: chw, channels: 3, height: 32, width: 32, label: "0")
         }
         let dir = try temporaryDirectory("model")
         let summary = try AttentionDump.write(images: explained, attentions: captured.attentions,
