@@ -19,6 +19,13 @@ public struct ExplainedImage {
         self.label = label
         self.prediction = prediction
     }
+
+    /// From a `[C, H, W]` Float image in [0, 1] (C = 1 or 3), e.g. a dataset sample before normalisation.
+    public init(name: String, chw: [Float], channels: Int, height: Int, width: Int,
+                label: String? = nil, prediction: String? = nil) throws {
+        self.init(name: name, image: try Overlay.image(chw: chw, channels: channels, height: height, width: width),
+                  label: label, prediction: prediction)
+    }
 }
 
 /// Drawing options of the dump.

@@ -2,24 +2,16 @@
 // freezing / unfreezing them (requiresGrad off / on), as the trainer's `freeze` section and
 // skip lists need.
 
-/// Shell-style glob on dotted paths: `*` matches any run of characters (dots included),
-/// `?` one character; everything else literally ("head.*", "blocks.1?.*", "*.bias").
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Shell-style glob on dotted paths with fnmatch semantics: `*` matches any run of characters
+/// (dots included), `?` one character, `[0-3]` a class ("head.*", "blocks.[0-3].*", "*.bias").
 public func globMatches(_ pattern: String, _ text: String) -> Bool {
-    let p = Array(pattern), t = Array(text)
-    var pi = 0, ti = 0, star = -1, mark = 0
-    while ti < t.count {
-        if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-            pi += 1; ti += 1
-        } else if pi < p.count && p[pi] == "*" {
-            star = pi; mark = ti; pi += 1
-        } else if star >= 0 {
-            pi = star + 1; mark += 1; ti = mark
-        } else {
-            return false
-        }
-    }
-    while pi < p.count && p[pi] == "*" { pi += 1 }
-    return pi == p.count
+    fnmatch(pattern, text, 0) == 0
 }
 
 extension Module {

@@ -11,15 +11,8 @@ struct VitTrain: ParsableCommand {
         commandName: "vittrain",
         abstract: "Train, fine-tune, evaluate and explain Vision Transformers on a CPU.",
         version: version,
-        subcommands: [Version.self],
-        defaultSubcommand: Version.self
+        subcommands: [TrainCommand.self, InspectCommand.self, ImportCommand.self, ExportCommand.self,
+                      DataCommand.self, BenchCommand.self],
+        defaultSubcommand: TrainCommand.self
     )
-}
-
-struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version and the BLAS in use.")
-
-    func run() throws {
-        print("vittrain \(VitTrain.version)")
-    }
 }

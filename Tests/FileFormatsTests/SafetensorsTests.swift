@@ -121,6 +121,8 @@ final class SafetensorsTests: XCTestCase {
         try check(file(header: "{\(entry("a", "F32", "[2]", 0, 8))}", data: twelve), ["4 bytes after the last tensor"])
         try check(file(header: "{\"__metadata__\":{\"k\":3}}"), ["'__metadata__' value for 'k' is a number; expected a string"])
         try check(file(header: "[1]"), ["must start with '{'"])
+        // Deeply nested JSON must be rejected, not overflow the stack.
+        try check(file(header: "{\"a\":" + String(repeating: "[", count: 200_000)), ["is not valid JSON"])
         // A real file cut short: the data section no longer covers the last tensor.
         let good = try Safetensors.encode([("a", [4], [1, 2, 3, 4]), ("b", [2], [5, 6])])
         try check(good.prefix(good.count - 3), ["key 'b'", "reach past", "file truncated?"])

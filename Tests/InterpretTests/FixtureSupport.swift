@@ -34,5 +34,6 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what:
     var worst: Float = 0
     for (a, e) in zip(actual.data, expected.data) { worst = max(worst, abs(a - e)) }
     XCTAssertLessThanOrEqual(worst, tolerance, "\(what): max |difference| \(worst)", file: file, line: line)
+    print("parity \(what): max |difference| \(worst)")
     return worst
 }

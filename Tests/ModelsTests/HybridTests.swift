@@ -52,12 +52,13 @@ final class HybridTests: XCTestCase {
         XCTAssertLessThan(result.maxError, 2e-2, "\(result)")
     }
 
+    /// 30 Adam steps on a fixed batch of 8 synthetic images (a bright quadrant per class, plus
+    /// noise), from three different initialisations: the loss must at least halve each time.
     func testBatchNormBackboneTrains() {
-        var config = tinyHybrid(norm: .batch)
-        config.numClasses = 4
-        let model = VisionTransformer(config: config, seed: 7)
-        model.setTraining(true)
-        // Four classes, two images each: a bright quadrant per class plus noise.
+        let config = ViTConfig(imageSize: 8, patchSize: 1, inChannels: 3, numClasses: 4, embedDim: 16, depth: 1, numHeads: 2,
+                               hybrid: HybridBackboneConfig(stemChannels: 8, stemKernel: 3, stemStride: 1, stemPool: false,
+                                                            stages: [.init(blocks: 1, channels: 16, stride: 2)],
+                                                            blockType: .basic, norm: .batch))
         var rng = RandomGenerator(seed: 8)
         var pixels = [Float](repeating: 0, count: 8 * 3 * 8 * 8)
         var targets: [Int] = []
@@ -74,22 +75,28 @@ final class HybridTests: XCTestCase {
             }
         }
         let images = Tensor(shape: [8, 3, 8, 8], data: pixels)
-        var optimizer = TestAdam(parameters: model.namedParameters().map(\.tensor), learningRate: 1e-2)
-        var losses: [Float] = []
-        for _ in 0..<30 {
-            model.zeroGrad()
-            let loss = Tensor.crossEntropy(logits: model(images), targets: targets)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item)
+        for seed: UInt64 in [7, 17, 27] {
+            let model = VisionTransformer(config: config, seed: seed)
+            model.setTraining(true)
+            var optimizer = TestAdam(parameters: model.namedParameters().map(\.tensor), learningRate: 1e-2)
+            var losses: [Float] = []
+            for _ in 0..<30 {
+                model.zeroGrad()
+                let loss = Tensor.crossEntropy(logits: model(images), targets: targets)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item)
+            }
+            print("hybrid training losses (seed \(seed)): \(losses.map { String(format: "%.3f", $0) }.joined(separator: " "))")
+            XCTAssertTrue(losses.allSatisfy { $0.isFinite })
+            // Mean of the last five against the first: observed falls 2.7× (seed 7) to ~30× (17, 27).
+            let recent = losses.suffix(5).reduce(0, +) / 5
+            XCTAssertLessThan(recent, losses[0] * 0.5, "seed \(seed): loss \(losses[0]) → \(recent) (mean of the last 5)")
+            // Training moved the BatchNorm running statistics.
+            let stemNorm = model.patchEmbed.backbone!.stem.norm as! BatchNorm2d
+            XCTAssertEqual(stemNorm.numBatchesTracked.data, [30])
+            XCTAssertNotEqual(stemNorm.runningMean.data, [Float](repeating: 0, count: 8))
         }
-        print("hybrid training losses: first \(losses[0]), last \(losses[29])")
-        XCTAssertTrue(losses.allSatisfy { $0.isFinite })
-        XCTAssertLessThan(losses[29], losses[0] * 0.25, "loss \(losses[0]) → \(losses[29])")
-        // Training moved the BatchNorm running statistics.
-        let stemNorm = model.patchEmbed.backbone!.stem.norm as! BatchNorm2d
-        XCTAssertEqual(stemNorm.numBatchesTracked.data, [30])
-        XCTAssertNotEqual(stemNorm.runningMean.data, [Float](repeating: 0, count: 4))
     }
 }
 

@@ -1,0 +1,24 @@
+// Analytic FLOP counts of a ViT (2 FLOPs per multiply-add, GEMMs and attention products only,
+// as fvcore and timm's profilers count), for the GFLOP/s figure of `vittrain bench`.
+
+import Models
+
+public enum ModelFLOPs {
+    /// Forward FLOPs for one image. Norms, softmax and GELU are left out (a few percent).
+    public static func forward(_ c: ViTConfig, tokens: Int) -> Double {
+        let d = Double(c.embedDim), n = Double(tokens), hidden = (d * c.mlpRatio).rounded()
+        let patchPixels = Double(c.inChannels * c.patchSize * c.patchSize)
+        let patchEmbed = (n - 1) * patchPixels * d
+        let perBlock = n * d * 3 * d      // qkv
+            + 2 * n * n * d               // q·kᵀ and P·V over all heads
+            + n * d * d                   // proj
+            + 2 * n * d * hidden          // fc1, fc2
+        let head = d * Double(c.numClasses)
+        return 2 * (patchEmbed + Double(c.depth) * perBlock + head)
+    }
+
+    /// Training FLOPs for one image: forward plus a backward of about twice the forward.
+    public static func training(_ c: ViTConfig, tokens: Int) -> Double {
+        3 * forward(c, tokens: tokens)
+    }
+}

@@ -1,0 +1,132 @@
+// The HDF5 checkpoint (DESIGN.md "Files"): root attributes (format, version, config, epoch, step),
+// `model/<timm path>` float32 datasets in PyTorch shapes, `optimizer/` moments, `rng/` states and
+// the metrics history. Written through a temporary file and a rename, so an interrupted write
+// never damages the previous checkpoint.
+
+import FileFormats
+import Foundation
+import Models
+
+/// Everything a run needs to continue exactly where it stopped.
+public struct Checkpoint {
+    public static let format = "vittrain-checkpoint"
+    public static let version = 1
+
+    public var config: RunConfig
+    /// The architecture as resolved against the preset and dataset, so the model can be rebuilt
+    /// from the checkpoint alone.
+    public var modelConfig: ViTConfig
+    /// Epochs completed, and the batch index inside the next epoch (non-zero after an interrupt).
+    public var epoch: Int
+    public var batchInEpoch: Int
+    public var step: Int
+    /// Parameters and buffers (BatchNorm running statistics) by timm path, with their shapes,
+    /// as PyTorch's state_dict.
+    public var parameters: [(path: String, shape: [Int], values: [Float])]
+    public var optimizerStep: Int
+    public var optimizerState: [String: AdamWState]
+    /// The model's dropout / drop-path generator.
+    public var modelRandomState: [UInt64]
+    /// One JSON object per line, as the metrics log.
+    public var metricsHistory: [String]
+    public var bestAccuracy: Double?
+
+    public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
+                parameters: [(path: String, shape: [Int], values: [Float])],
+                optimizerStep: Int = 0, optimizerState: [String: AdamWState] = [:],
+                modelRandomState: [UInt64] = [], metricsHistory: [String] = [], bestAccuracy: Double? = nil) {
+        self.config = config
+        self.modelConfig = modelConfig
+        self.epoch = epoch
+        self.batchInEpoch = batchInEpoch
+        self.step = step
+        self.parameters = parameters
+        self.optimizerStep = optimizerStep
+        self.optimizerState = optimizerState
+        self.modelRandomState = modelRandomState
+        self.metricsHistory = metricsHistory
+        self.bestAccuracy = bestAccuracy
+    }
+
+    /// Writes the checkpoint atomically to `path`.
+    public func write(to path: String) throws {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            defer { file.close() }
+            try file.setAttribute("format", Checkpoint.format)
+            try file.setAttribute("version", Checkpoint.version)
+            try file.setAttribute("config", config.jsonString())
+            try file.setAttribute("model_config", String(decoding: try JSONEncoder().encode(modelConfig), as: UTF8.self))
+            try file.setAttribute("epoch", epoch)
+            try file.setAttribute("batch_in_epoch", batchInEpoch)
+            try file.setAttribute("step", step)
+            if let best = bestAccuracy { try file.setAttribute("best_accuracy", best) }
+            try file.createGroup("model")
+            for (p, shape, values) in parameters {
+                try file.write(values, shape: shape, to: "model/\(p)")
+            }
+            try file.createGroup("optimizer")
+            try file.setAttribute("step", optimizerStep, on: "optimizer")
+            for (p, s) in optimizerState.sorted(by: { $0.key < $1.key }) {
+                try file.write(s.firstMoment, shape: [s.firstMoment.count], to: "optimizer/exp_avg/\(p)")
+                try file.write(s.secondMoment, shape: [s.secondMoment.count], to: "optimizer/exp_avg_sq/\(p)")
+            }
+            try file.createGroup("rng")
+            try file.write(modelRandomState.map { Int64(bitPattern: $0) }, shape: [modelRandomState.count],
+                           to: "rng/model")
+            try file.setAttribute("metrics_history", metricsHistory.joined(separator: "\n"))
+        }
+    }
+
+    /// Reads a checkpoint written by `write(to:)`. Every problem names the file and what was wrong.
+    public static func read(_ path: String) throws -> Checkpoint {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        let format = try? file.stringAttribute("format")
+        guard format == Checkpoint.format else {
+            throw FileFormatError(file: path, message: "not a vittrain checkpoint (root attribute 'format' is \(format.map { "'\($0)'" } ?? "missing"); expected '\(Checkpoint.format)')")
+        }
+        let version = try file.intAttribute("version")
+        guard version <= Checkpoint.version else {
+            throw FileFormatError(file: path, message: "checkpoint version \(version) is newer than this vittrain understands (\(Checkpoint.version))")
+        }
+        let config: RunConfig
+        do {
+            config = try RunConfig.fromJSON(try file.stringAttribute("config"))
+        } catch {
+            throw FileFormatError(file: path, message: "its stored config is invalid: \(error)")
+        }
+        let modelConfig: ViTConfig
+        do {
+            modelConfig = try JSONDecoder().decode(ViTConfig.self, from: Foundation.Data(try file.stringAttribute("model_config").utf8))
+        } catch {
+            throw FileFormatError(file: path, message: "its stored model_config is invalid: \(error)")
+        }
+        func readGroup(_ group: String) throws -> [(path: String, shape: [Int], values: [Float])] {
+            guard file.exists(group) else { return [] }
+            return try file.children(of: group).map { name in
+                let (shape, values) = try file.readFloats("\(group)/\(name)")
+                return (name, shape, values)
+            }
+        }
+        var optimizerState: [String: AdamWState] = [:]
+        if file.exists("optimizer/exp_avg") {
+            for name in try file.children(of: "optimizer/exp_avg") {
+                optimizerState[name] = AdamWState(firstMoment: try file.readFloats("optimizer/exp_avg/\(name)").values,
+                                                  secondMoment: try file.readFloats("optimizer/exp_avg_sq/\(name)").values)
+            }
+        }
+        let history = (try? file.stringAttribute("metrics_history")) ?? ""
+        return Checkpoint(
+            config: config, modelConfig: modelConfig,
+            epoch: try file.intAttribute("epoch"),
+            batchInEpoch: (try? file.intAttribute("batch_in_epoch")) ?? 0,
+            step: try file.intAttribute("step"),
+            parameters: try readGroup("model"),
+            optimizerStep: (try? file.intAttribute("step", on: "optimizer")) ?? 0,
+            optimizerState: optimizerState,
+            modelRandomState: file.exists("rng/model") ? try file.readInt64("rng/model").values.map { UInt64(bitPattern: $0) } : [],
+            metricsHistory: history.split(separator: "\n").map(String.init),
+            bestAccuracy: try? file.doubleAttribute("best_accuracy"))
+    }
+}

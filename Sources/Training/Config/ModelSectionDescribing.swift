@@ -1,0 +1,23 @@
+// A model section that spells out a resolved architecture, for checkpoints made by `import`.
+
+import Models
+
+extension ModelSection {
+    /// Names the closest preset and overrides every field, so the section alone rebuilds `config`.
+    public init(describing config: ViTConfig) {
+        self.init()
+        arch = ViTPresets.names.first { name in
+            guard let preset = ViTPresets.config(named: name) else { return false }
+            return preset.embedDim == config.embedDim && preset.depth == config.depth && preset.hybrid == nil
+        } ?? "vit-tiny"
+        imgSize = config.imageSize
+        patchSize = config.patchSize
+        inChans = config.inChannels
+        numClasses = config.numClasses
+        embedDim = config.embedDim
+        depth = config.depth
+        numHeads = config.numHeads
+        mlpRatio = config.mlpRatio
+        qkvBias = config.qkvBias
+    }
+}

@@ -1,0 +1,73 @@
+// Reading pretrained ViT weights from safetensors: timm names as they are, or Hugging Face
+// `ViTForImageClassification` / `ViTModel` names mapped to timm's (Models' HuggingFaceViT).
+// The architecture is inferred from the shapes, so `vittrain import` needs no config.
+
+import FileFormats
+import Foundation
+import Models
+
+public enum WeightFormat: String, CaseIterable {
+    case timm
+    case hf
+}
+
+public enum WeightImport {
+    public typealias Parameters = [String: (shape: [Int], values: [Float])]
+
+    /// The parameters of a safetensors file in timm names, and the format they came in.
+    public static func readSafetensors(_ path: String, format: WeightFormat? = nil) throws
+        -> (parameters: Parameters, format: WeightFormat) {
+        // Integer tensors (PyTorch's num_batches_tracked) carry no weights; skip them.
+        let (tensors, _) = try Safetensors.read(path, skippingUnsupportedDTypes: true)
+        var raw: Parameters = [:]
+        for (name, t) in tensors { raw[name] = (t.shape, t.values) }
+        let detected = format ?? (HuggingFaceViT.isHuggingFace(raw.keys) ? .hf : .timm)
+        switch detected {
+        case .timm: return (raw, .timm)
+        case .hf: return (HuggingFaceViT.timmState(from: raw), .hf)
+        }
+    }
+
+    /// The ViT architecture that timm-named `parameters` describe. Heads cannot be seen in the
+    /// shapes; they come from `heads` (an HF config.json) or from the preset with the same width.
+    public static func inferConfig(_ parameters: Parameters, heads: Int? = nil, file: String) throws -> ViTConfig {
+        func shape(_ key: String) throws -> [Int] {
+            guard let s = parameters[key]?.shape else {
+                throw FileFormatError(file: file, message: "no parameter '\(key)'; cannot infer the architecture")
+            }
+            return s
+        }
+        let patch = try shape("patch_embed.proj.weight")      // [D, C, P, P]
+        let pos = try shape("pos_embed")                       // [1, 1 + N, D]
+        guard patch.count == 4, patch[2] == patch[3], pos.count == 3 else {
+            throw FileFormatError(file: file, message: "patch_embed.proj.weight \(patch) / pos_embed \(pos) are not ViT shapes")
+        }
+        let dim = patch[0]
+        let grid = Int(Double(pos[1] - 1).squareRoot().rounded())
+        guard grid * grid == pos[1] - 1 else {
+            throw FileFormatError(file: file, message: "pos_embed has \(pos[1] - 1) patch positions, not a square grid")
+        }
+        let depth = (parameters.keys.compactMap { key -> Int? in
+            guard key.hasPrefix("blocks.") else { return nil }
+            return Int(key.dropFirst("blocks.".count).prefix { $0.isNumber })
+        }.max() ?? -1) + 1
+        let presetHeads = ViTPresets.names.compactMap { ViTPresets.config(named: $0) }
+            .first { $0.embedDim == dim && $0.hybrid == nil }?.numHeads
+        guard let numHeads = heads ?? presetHeads ?? (dim % 64 == 0 ? dim / 64 : nil) else {
+            throw FileFormatError(file: file, message: "cannot infer the number of heads for width \(dim); pass a config.json")
+        }
+        var config = ViTConfig()
+        config.embedDim = dim
+        config.depth = depth
+        config.numHeads = numHeads
+        config.patchSize = patch[2]
+        config.inChannels = patch[1]
+        config.imageSize = grid * patch[2]
+        config.numClasses = parameters["head.weight"]?.shape[0] ?? 0
+        if let fc1 = parameters["blocks.0.mlp.fc1.weight"]?.shape.first {
+            config.mlpRatio = Double(fc1) / Double(dim)
+        }
+        config.qkvBias = parameters["blocks.0.attn.qkv.bias"] != nil
+        return config
+    }
+}
