@@ -27,10 +27,15 @@ public enum IDXFile {
             throw DatasetError(file: path, message: "truncated header: \(bytes.count) bytes; expected \(headerSize) for \(rank) dimensions")
         }
         let dims = (0..<rank).map { Int(bigEndian(bytes, 4 + 4 * $0)) }
-        let elements = dims.reduce(1, *)
-        guard bytes.count == headerSize + elements else {
+        // A corrupt header can claim dimensions whose product overflows Int: count with overflow
+        // checks (nil = too many), so the comparison below rejects it instead of trapping.
+        let elements = dims.reduce(Int?(1)) { product, d in
+            product.flatMap { p in let (r, overflow) = p.multipliedReportingOverflow(by: d); return overflow ? nil : r }
+        }
+        let available = bytes.count - headerSize
+        guard let elements, elements == available else {
             let shape = dims.map(String.init).joined(separator: "×")
-            throw DatasetError(file: path, message: "\(bytes.count - headerSize) data bytes; expected \(elements) for shape \(shape)\(bytes.count < headerSize + elements ? " (truncated)" : "")")
+            throw DatasetError(file: path, message: "\(available) data bytes; expected \(elements.map(String.init) ?? "more than \(Int.max)") for shape \(shape)\(available < (elements ?? Int.max) ? " (truncated)" : "")")
         }
         bytes.removeFirst(headerSize)
         return (dims, bytes)

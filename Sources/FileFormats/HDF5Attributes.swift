@@ -115,6 +115,9 @@ extension HDF5File {
                 }
                 guard count == 1 else { throw attributeError(name, path, "holds \(count) values; expected one string") }
                 if H5Tis_variable_str(fileType) > 0 {
+                    if let damage = globalHeapDamage {  // libhdf5 would hang; see HDF5GlobalHeapCheck
+                        throw attributeError(name, path, "cannot be read: \(damage)")
+                    }
                     let memType = try variableUTF8Type()
                     defer { H5Tclose(memType) }
                     var pointer: UnsafeMutablePointer<CChar>? = nil

@@ -187,7 +187,7 @@ extension HDF5File {
             defer { H5Dclose(dset) }
             try requireReadableNumbers(dset, path)
             let shape = try datasetShape(dset, path)
-            let count = shape.reduce(1, *)
+            let count = try plausibleCount(dset, path, shape: shape, as: T.self)
             var values = [T](repeating: T(), count: count)
             if count > 0 {
                 let status = values.withUnsafeMutableBytes { raw in
@@ -214,7 +214,7 @@ extension HDF5File {
                 throw FileFormatError(file: self.path, message:
                     "dataset '\(Self.fullPath(path))': rows \(range) out of range 0..<\(rows)")
             }
-            let rowSize = shape.dropFirst().reduce(1, *)
+            let rowSize = try plausibleCount(dset, path, shape: shape, as: T.self) / max(rows, 1)
             var values = [T](repeating: T(), count: range.count * rowSize)
             if values.isEmpty { return values }
             let fileSpace = H5Dget_space(dset)
@@ -278,6 +278,28 @@ extension HDF5File {
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         if rank > 0, H5Sget_simple_extent_dims(space, &dims, nil) < 0 { throw error("cannot read the shape of", path) }
         return dims.map { Int($0) }
+    }
+
+    /// The number of values `shape` holds, after refusing shapes a damaged header can claim: a
+    /// count that overflows, or one far beyond what the file stores (deflate expands at most about
+    /// 1032×), so a corrupt dimension is an error instead of a huge allocation.
+    private func plausibleCount<T>(_ dset: hid_t, _ path: String, shape: [Int], as: T.Type) throws -> Int {
+        let type = H5Dget_type(dset)
+        if type < 0 { throw error("cannot read the type of dataset", path) }
+        let storedSize = H5Tget_size(type)
+        H5Tclose(type)
+        var count = 1
+        var overflow = false
+        for extent in shape + [max(storedSize, MemoryLayout<T>.stride)] where !overflow {
+            (count, overflow) = count.multipliedReportingOverflow(by: extent)
+        }
+        let stored = Int(clamping: H5Dget_storage_size(dset))
+        let (limit, limitOverflow) = stored.multipliedReportingOverflow(by: 1100)
+        if overflow || (count > 256 << 20 && !limitOverflow && count > limit) {
+            throw FileFormatError(file: self.path, message:
+                "dataset '\(Self.fullPath(path))' claims shape \(shape) but the file stores only \(stored) bytes for it; the file is damaged")
+        }
+        return shape.reduce(1, *)
     }
 
     /// Checks that the dataset holds numbers and that every compression filter it uses is

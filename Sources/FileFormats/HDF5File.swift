@@ -44,6 +44,9 @@ public final class HDF5File {
     /// Whether the file was created or opened for writing.
     public let isWritable: Bool
     var fileID: hid_t
+    /// Whether the file's global heaps are damaged (see HDF5GlobalHeapCheck); checked once, when a
+    /// variable-length string is first read.
+    lazy var globalHeapDamage: String? = HDF5GlobalHeapCheck.damage(in: path)
 
     private init(path: String, fileID: hid_t, writable: Bool) {
         self.path = path

@@ -37,3 +37,16 @@ public enum ModelCapture {
                                gridHeight: model.gridSize.height, gridWidth: model.gridSize.width)
     }
 }
+
+extension AttentionDump {
+    /// Runs `model` on `inputs` [B, C, H, W] (normalised as the model expects) and writes the dump
+    /// for `images` (the same B images for display, e.g. un-normalised), plus `embeddings.h5|json`.
+    public static func write(model: VisionTransformer, inputs: Tensor, images: [ExplainedImage], to directory: String,
+                             options: AttentionDumpOptions = AttentionDumpOptions()) throws -> AttentionDumpSummary {
+        let captured = try ModelCapture.run(model, images: inputs)
+        let summary = try write(images: images, attentions: captured.attentions, gridHeight: captured.gridHeight,
+                                gridWidth: captured.gridWidth, to: directory, options: options)
+        try captured.embeddings(names: images.map(\.name), rollout: options.rollout).writeEmbeddings(to: directory)
+        return summary
+    }
+}

@@ -53,6 +53,9 @@ mean or the rollout over all layers (Abnar &amp; Zuidema 2020). Each map is norm
 <div id="probes"></div>
 <h2>Per-head measures at this epoch (mean over probes)</h2>
 <div class="row"><div id="entropy"></div><div id="distance"></div></div>
+<h2>CLS-row entropy over training (mean over heads and probes)</h2>
+<p class="note">Falling entropy means the CLS token's attention is focusing; one line per layer.</p>
+<div id="chart"></div>
 <script id="data" type="application/json">__DATA__</script>
 <script>
 "use strict";
@@ -113,7 +116,37 @@ function show() {
   $("layerText").textContent = (layer + 1) + " / " + M.layers;
   $("entropy").innerHTML = table("CLS-row entropy (nats)", M.entropy[e], 3);
   $("distance").innerHTML = table("Mean attention distance (patches)", M.distance[e], 2);
+  const marker = document.getElementById("marker");
+  if (marker) { marker.setAttribute("x1", String(chartX(e))); marker.setAttribute("x2", String(chartX(e))); }
 }
+
+function chart() {
+  const W = 560, H = 240, P = 40, E = M.epochs.length;
+  const series = [];
+  for (let l = 0; l < M.layers; l++) {
+    series.push(M.entropy.map((perLayer) => perLayer[l].reduce((a, b) => a + b, 0) / M.heads));
+  }
+  const all = series.flat();
+  let lo = Math.min(...all), hi = Math.max(...all);
+  if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+  const x = (e) => P + (E > 1 ? e * (W - 2 * P) / (E - 1) : (W - 2 * P) / 2);
+  const y = (v) => H - P - (v - lo) / (hi - lo) * (H - 2 * P);
+  let svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + (W + 90) + '" height="' + H + '" font-size="11">';
+  svg += '<line x1="' + P + '" y1="' + (H - P) + '" x2="' + (W - P) + '" y2="' + (H - P) + '" stroke="#888"/>';
+  svg += '<line x1="' + P + '" y1="' + P + '" x2="' + P + '" y2="' + (H - P) + '" stroke="#888"/>';
+  svg += '<text x="2" y="' + (y(hi) + 4) + '">' + hi.toFixed(2) + '</text><text x="2" y="' + (y(lo) + 4) + '">' + lo.toFixed(2) + '</text>';
+  svg += '<text x="' + P + '" y="' + (H - P + 16) + '">epoch ' + M.epochs[0] + '</text>';
+  svg += '<text x="' + (W - P) + '" y="' + (H - P + 16) + '" text-anchor="end">epoch ' + M.epochs[E - 1] + '</text>';
+  series.forEach((values, l) => {
+    const colour = "hsl(" + Math.round(l * 300 / Math.max(1, M.layers - 1)) + ",70%,45%)";
+    svg += '<polyline fill="none" stroke-width="2" stroke="' + colour + '" points="' + values.map((v, e) => x(e).toFixed(1) + "," + y(v).toFixed(1)).join(" ") + '"/>';
+    svg += '<text x="' + (W - P + 12) + '" y="' + (P + l * 14) + '" fill="' + colour + '">layer ' + l + '</text>';
+  });
+  svg += '<line id="marker" y1="' + P + '" y2="' + (H - P) + '" stroke="#c00" stroke-dasharray="3,3"/></svg>';
+  $("chart").innerHTML = svg;
+  return x;
+}
+const chartX = chart();
 
 function player(button, slider, label) {
   let timer = null;

@@ -111,5 +111,18 @@ final class AttentionDumpTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, output)
         XCTAssertTrue(output.contains("selftest ok"), output)
         XCTAssertGreaterThan(try PNG.read(dir + "/screenshot.png").width, 0)
+
+        // The check can fail: a script error on the page is reported.
+        let html = try String(contentsOfFile: summary.indexPath, encoding: .utf8)
+        try html.replacingOccurrences(of: "layerSlider.addEventListener", with: "undefinedHelper(); layerSlider.addEventListener")
+            .write(toFile: dir + "/broken.html", atomically: true, encoding: .utf8)
+        let broken = Process()
+        broken.executableURL = URL(fileURLWithPath: "/bin/bash")
+        broken.arguments = [script, dir + "/broken.html", dir + "/broken.png"]
+        broken.standardOutput = FileHandle.nullDevice
+        broken.standardError = FileHandle.nullDevice
+        try broken.run()
+        broken.waitUntilExit()
+        XCTAssertNotEqual(broken.terminationStatus, 0, "a page with a script error fails the check")
     }
 }

@@ -42,5 +42,13 @@ final class ModelCaptureTests: XCTestCase {
         XCTAssertEqual(embeddings.cls[0].count, 24)
         XCTAssertEqual(embeddings.clsSimilarity[0][0], 1, accuracy: 1e-5)
         XCTAssertThrowsError(try ModelCapture.run(model, images: Tensor.zeros([1, 3, 16, 16])))
+
+        // The one-call form used by `vittrain eval --dump-attention`: the same maps, plus embeddings.
+        let oneCall = try temporaryDirectory("model-one-call")
+        let again = try AttentionDump.write(model: model, inputs: images, images: explained, to: oneCall)
+        XCTAssertEqual(again.snapshot.rollout.data, snapshot.rollout.data)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: oneCall + "/embeddings.h5"))
+        XCTAssertEqual(try PNG.read(oneCall + "/000_img0/layer01_head01.png").pixels,
+                       try PNG.read(dir + "/000_img0/layer01_head01.png").pixels)
     }
 }

@@ -15,7 +15,23 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
-    public var description: String { key.isEmpty ? message : "config key '\(key)': \(message)" }
+    /// One line even when the key or a quoted value holds line breaks (they are shown escaped).
+    public var description: String {
+        Self.escapingLineBreaks(key.isEmpty ? message : "config key '\(key)': \(message)")
+    }
+
+    static func escapingLineBreaks(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }
 
 /// Every problem found while reading a config, reported together.
