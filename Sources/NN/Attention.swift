@@ -33,9 +33,11 @@ public final class Attention: Module {
     /// x [B, T, D] → ([B, T, D], softmax probabilities [B, H, T, T] off the tape if asked).
     public func forward(_ x: Tensor, keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
         let packed = qkv(x)
-        let (mixed, probabilities) = Tensor.multiHeadAttention(
-            qkv: packed, heads: heads, scale: scale, dropout: isTraining ? attentionDropout : 0,
-            rng: &randomSource.generator, keepProbabilities: keepProbabilities)
+        let (mixed, probabilities) = Profiler.measure(.attention) {
+            Tensor.multiHeadAttention(
+                qkv: packed, heads: heads, scale: scale, dropout: isTraining ? attentionDropout : 0,
+                rng: &randomSource.generator, keepProbabilities: keepProbabilities)
+        }
         return (projDrop(proj(mixed)), probabilities)
     }
 

@@ -61,7 +61,9 @@ public final class Conv2d: Module {
                 .permuted([0, 2, 4, 1, 3, 5])                                         // [B, Ho, Wo, C, k, k]
                 .reshaped([b * ho * wo, c * k * k])
         }
-        var y = patches.matmul(weight.reshaped([outChannels, c * k * k]), transposeOther: true)   // [B·Ho·Wo, O]
+        var y = Profiler.measure(.gemm) {
+            patches.matmul(weight.reshaped([outChannels, c * k * k]), transposeOther: true)   // [B·Ho·Wo, O]
+        }
         if let bias { y = y + bias }
         return y.reshaped([b, ho * wo, outChannels])
     }

@@ -17,6 +17,6 @@ public final class LayerNorm: Module {
     public var children: [(name: String, module: Module)] { [] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.layerNorm(weight: weight, bias: bias, eps: eps)
+        Profiler.measure(.norm) { x.layerNorm(weight: weight, bias: bias, eps: eps) }
     }
 }

@@ -39,7 +39,7 @@ public final class Linear: Module {
         let rows = x.count / max(inputDimensions, 1)
         // Fold every leading axis into rows: one GEMM against the shared weight.
         let flat = x.rank == 2 ? x : x.reshaped([rows, inputDimensions])
-        let y = Tensor.linear(flat, weight: weight, bias: bias)
+        let y = Profiler.measure(.gemm) { Tensor.linear(flat, weight: weight, bias: bias) }
         return x.rank == 2 ? y : y.reshaped(Array(x.shape.dropLast()) + [outputDimensions])
     }
 }

@@ -37,6 +37,7 @@ extension Tensor {
         output.requiresGrad = true
         output.parents = parents
         output.backwardFunction = backward
+        if Profiler.isEnabled { output.profileFamily = Profiler.recordingFamily }
     }
 
     /// Adds `values` into this tensor's gradient, creating it on first use.
@@ -70,7 +71,13 @@ extension Tensor {
         accumulateGrad(gradient ?? [1])
         for node in order.reversed() {
             guard let run = node.backwardFunction else { continue }
-            if let g = node.grad { run(g) }
+            if let g = node.grad {
+                if Profiler.isEnabled {
+                    Profiler.measure(node.profileFamily) { run(g) }
+                } else {
+                    run(g)
+                }
+            }
             // Free the graph as we go: interior gradients and closures are not needed again.
             node.grad = nil
             node.backwardFunction = nil

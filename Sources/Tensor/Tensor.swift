@@ -28,6 +28,8 @@ public final class Tensor {
     // Tape links: set by `Tensor.record` when grad mode is on and a parent requires grad.
     var parents: [Tensor] = []
     var backwardFunction: ((_ gradOutput: [Float]) -> Void)?
+    /// The op family whose backward this node runs, for `Profiler` (set only while it is on).
+    var profileFamily: OpFamily = .elementwise
 
     /// Creates a tensor from its shape and row-major elements.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {

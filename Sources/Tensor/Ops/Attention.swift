@@ -1,8 +1,9 @@
 // Multi-head self-attention, fused for the ViT, plus the general scaled dot-product form.
 // Legend: B batch, T tokens, H heads, Dh head dim, D = H·Dh. qkv is timm's qkv Linear output
 // [B, T, 3·D], read as [B, T, 3, H, Dh] (q = 0, k = 1, v = 2); output [B, T, D] with heads merged.
-// Fused kernel: parallel over B×H; each (b, h) gathers its q/k/v into contiguous scratch and
-// runs S = scale·q·kᵀ, P = softmax(S), O = drop(P)·v through sgemm. P is saved for backward.
+// Fused kernel: parallel over B×H; each (b, h) reads its q/k/v in place through the GEMMs' row
+// strides (3·D), with no gather or transpose copies, and writes its output columns directly.
+// S = scale·q·kᵀ, P = softmax(S), O = drop(P)·v. P is saved for backward.
 
 import Foundation
 
@@ -30,41 +31,37 @@ extension Tensor {
         // Dropout mask over P, [B, H, T, T], scaled by 1/(1−p); one draw from rng seeds it.
         let mask: [Float]? = dropout > 0 ? DropoutMask.make(count: items * t * t, probability: dropout, rng: &rng) : nil
 
-        var probabilities = [Float](repeating: 0, count: items * t * t)   // [B, H, T, T]
-        var out = [Float](repeating: 0, count: b * t * d)                   // [B, T, D]
+        // Every element of both is written below, so neither is zero-filled first.
+        var probabilities = [Float](unsafeUninitializedCapacity: items * t * t) { _, n in n = items * t * t }  // [B, H, T, T]
+        var out = [Float](unsafeUninitializedCapacity: b * t * d) { _, n in n = b * t * d }                      // [B, T, D]
         probabilities.withUnsafeMutableBufferPointer { pAll in
             out.withUnsafeMutableBufferPointer { o in
                 qkv.data.withUnsafeBufferPointer { x in
                     Parallel.forEach(items) { item in
                         let bi = item / h, hi = item % h
                         let p = pAll.baseAddress! + item * t * t
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * t * dh + t * t + t * dh) { scratch in
-                            let q = scratch.baseAddress!, k = q + t * dh, v = k + t * dh
-                            let dropped = v + t * dh, o1 = dropped + t * t
-                            gatherHead(x.baseAddress!, into: q, batch: bi, head: hi, slot: 0, t: t, d: d, dh: dh)
-                            gatherHead(x.baseAddress!, into: k, batch: bi, head: hi, slot: 1, t: t, d: d, dh: dh)
-                            gatherHead(x.baseAddress!, into: v, batch: bi, head: hi, slot: 2, t: t, d: d, dh: dh)
-                            // S = scale · q · kᵀ   [T, T]
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
-                                       a: q, b: k, c: p)
-                            for row in 0..<t {
-                                softmaxRow(p + row * t, p + row * t, length: t, stride: 1, logarithm: false)
-                            }
-                            var weights = UnsafePointer(p)
-                            if let mask {
+                        let q = x.baseAddress! + bi * t * 3 * d + hi * dh, k = q + d, v = q + 2 * d
+                        // S = scale · q · kᵀ   [T, T]
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
+                                   a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: t)
+                        for row in 0..<t {
+                            softmaxRow(p + row * t, p + row * t, length: t, stride: 1, logarithm: false)
+                        }
+                        // O = drop(P) · v   [T, Dh], straight into out[b, :, h·Dh ..< (h+1)·Dh]
+                        let target = o.baseAddress! + bi * t * d + hi * dh
+                        if let mask {
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: t * t) { scratch in
+                                let dropped = scratch.baseAddress!
                                 mask.withUnsafeBufferPointer { m in
                                     let mm = m.baseAddress! + item * t * t
                                     for i in 0..<(t * t) { dropped[i] = p[i] * mm[i] }
                                 }
-                                weights = UnsafePointer(dropped)
+                                BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
+                                           a: dropped, lda: t, b: v, ldb: 3 * d, c: target, ldc: d)
                             }
-                            // O = drop(P) · v   [T, Dh], then merged into out[b, :, h·Dh ..< (h+1)·Dh]
+                        } else {
                             BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
-                                       a: weights, b: v, c: o1)
-                            for ti in 0..<t {
-                                let dst = o.baseAddress! + (bi * t + ti) * d + hi * dh
-                                dst.update(from: o1 + ti * dh, count: dh)
-                            }
+                                       a: p, lda: t, b: v, ldb: 3 * d, c: target, ldc: d)
                         }
                     }
                 }
@@ -81,19 +78,13 @@ extension Tensor {
                             Parallel.forEach(items) { item in
                                 let bi = item / h, hi = item % h
                                 let p = pAll.baseAddress! + item * t * t
-                                let size = 4 * t * dh + 2 * t * t + 3 * t * dh
-                                withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { scratch in
-                                    let q = scratch.baseAddress!, k = q + t * dh, v = k + t * dh
-                                    let dO = v + t * dh, dropped = dO + t * dh, dS = dropped + t * t
-                                    let dQ = dS + t * t, dK = dQ + t * dh, dV = dK + t * dh
-                                    let base = x.baseAddress!
-                                    gatherHead(base, into: q, batch: bi, head: hi, slot: 0, t: t, d: d, dh: dh)
-                                    gatherHead(base, into: k, batch: bi, head: hi, slot: 1, t: t, d: d, dh: dh)
-                                    gatherHead(base, into: v, batch: bi, head: hi, slot: 2, t: t, d: d, dh: dh)
-                                    for ti in 0..<t {
-                                        (dO + ti * dh).update(from: dOut.baseAddress! + (bi * t + ti) * d + hi * dh,
-                                                              count: dh)
-                                    }
+                                let q = x.baseAddress! + bi * t * 3 * d + hi * dh, k = q + d, v = q + 2 * d
+                                let dO = dOut.baseAddress! + bi * t * d + hi * dh          // row stride D
+                                // Each (b, h) owns its own columns of dqkv, so threads never collide
+                                // and the GEMMs accumulate into them directly (beta 1).
+                                let dQ = dqkv.baseAddress! + bi * t * 3 * d + hi * dh, dK = dQ + d, dV = dQ + 2 * d
+                                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * t * t) { scratch in
+                                    let dS = scratch.baseAddress!, dropped = dS + t * t
                                     var weights = p
                                     if let mask {
                                         mask.withUnsafeBufferPointer { m in
@@ -102,12 +93,12 @@ extension Tensor {
                                         }
                                         weights = UnsafePointer(dropped)
                                     }
-                                    // dV = drop(P)ᵀ · dO
+                                    // dV += drop(P)ᵀ · dO
                                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                                               a: weights, b: dO, c: dV)
+                                               a: weights, lda: t, b: dO, ldb: d, beta: 1, c: dV, ldc: 3 * d)
                                     // d drop(P) = dO · vᵀ, then through the mask: dP
                                     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
-                                               a: dO, b: v, c: dS)
+                                               a: dO, lda: d, b: v, ldb: 3 * d, c: dS, ldc: t)
                                     if let mask {
                                         mask.withUnsafeBufferPointer { m in
                                             let mm = m.baseAddress! + item * t * t
@@ -121,21 +112,11 @@ extension Tensor {
                                         for j in 0..<t { dot += pr[j] * dr[j] }
                                         for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                                     }
-                                    // dQ = scale · dS · k,  dK = scale · dSᵀ · q
+                                    // dQ += scale · dS · k,  dK += scale · dSᵀ · q
                                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, b: k, c: dQ)
+                                               a: dS, lda: t, b: k, ldb: 3 * d, beta: 1, c: dQ, ldc: 3 * d)
                                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, b: q, c: dK)
-                                    // Each (b, h) owns its own columns of dqkv, so threads never collide.
-                                    let grad = dqkv.baseAddress!
-                                    for ti in 0..<t {
-                                        let row = grad + (bi * t + ti) * 3 * d + hi * dh
-                                        for j in 0..<dh {
-                                            row[j] += dQ[ti * dh + j]
-                                            row[d + j] += dK[ti * dh + j]
-                                            row[2 * d + j] += dV[ti * dh + j]
-                                        }
-                                    }
+                                               a: dS, lda: t, b: q, ldb: 3 * d, beta: 1, c: dK, ldc: 3 * d)
                                 }
                             }
                         }
@@ -144,16 +125,6 @@ extension Tensor {
             }
         }
         return (output, kept)
-    }
-
-    /// Copies head `head`'s slice of `slot` (0 q, 1 k, 2 v) for batch item `batch` into [T, Dh].
-    @inline(__always)
-    private static func gatherHead(_ qkv: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
-                                   batch: Int, head: Int, slot: Int, t: Int, d: Int, dh: Int) {
-        for ti in 0..<t {
-            let src = qkv + (batch * t + ti) * 3 * d + slot * d + head * dh
-            (destination + ti * dh).update(from: src, count: dh)
-        }
     }
 
     /// softmax(query · keyᵀ · scale) · value on [B, H, T, Dh] tensors (key/value may have their own

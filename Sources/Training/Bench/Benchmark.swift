@@ -1,6 +1,8 @@
 // `vittrain bench`: training-step and eval throughput of a config's model on this machine
 // (median and spread over repeated steps), peak memory, achieved GFLOP/s, and how fast the data
-// loader feeds batches compared with the training step. Speed lives here, never in unit tests.
+// loader feeds batches compared with the training step, and where a training step's time goes by
+// op family (Tensor's Profiler). `gemmReference` times cblas_sgemm on 1024³ for the GFLOP/s
+// ceiling. Speed lives here, never in unit tests.
 
 import Data
 import Foundation
@@ -18,11 +20,14 @@ public struct BenchmarkResult: Codable {
     public var blasCore: String
     public var trainImagesPerSecond: Summary
     public var evalImagesPerSecond: Summary
-    public var trainGFLOPs: Double
+    public var trainGflops: Double
     public var peakResidentMB: Double
     public var loaderImagesPerSecond: Double
     public var loaderToStepRatio: Double
     public var frozenParameters: Int
+    /// Mean milliseconds per training step spent in each op family (GEMM, attention, norm,
+    /// elementwise, optimizer, data wait), plus "other" for the untimed rest of the step.
+    public var stepBreakdownMs: [String: Double]
 
     /// Median and spread of a set of measurements.
     public struct Summary: Codable {
@@ -44,11 +49,24 @@ public struct BenchmarkResult: Codable {
         bench \(config): \(arch), batch \(batchSize), \(threads) threads, OpenBLAS core \(blasCore)
           train step   \(f(trainImagesPerSecond.median)) images/s (min \(f(trainImagesPerSecond.min)), max \(f(trainImagesPerSecond.max)))
           eval forward \(f(evalImagesPerSecond.median)) images/s (min \(f(evalImagesPerSecond.min)), max \(f(evalImagesPerSecond.max)))
-          achieved     \(f(trainGFLOPs)) GFLOP/s in training (analytic ViT FLOPs)
+          achieved     \(f(trainGflops)) GFLOP/s in training (analytic ViT FLOPs)
           data loader  \(f(loaderImagesPerSecond)) images/s = \(f(loaderToStepRatio))× the training step
           peak memory  \(f(peakResidentMB)) MB resident
           frozen       \(frozenParameters) parameter values
+          step time by op family (ms per step):
+        \(breakdownText)
         """
+    }
+
+    private var breakdownText: String {
+        let total = stepBreakdownMs.values.reduce(0, +)
+        let order = OpFamily.allCases.map(\.label) + ["other"]
+        return order.compactMap { label in
+            stepBreakdownMs[label].map { ms in
+                "    " + label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(format: "%8.1f ms  %5.1f%%", ms, total > 0 ? 100 * ms / total : 0)
+            }
+        }.joined(separator: "\n")
     }
 }
 
@@ -74,13 +92,43 @@ public enum Benchmark {
         guard let first = prepared.first else {
             throw SetupError(problems: ["bench: the dataset yields no batches"])
         }
+        // Training steps take their batches from a live loader, so the wait for the next batch is
+        // part of the step, as in training; the op families are timed by the Profiler.
         var trainRates: [Double] = []
+        var feedEpoch = 0
+        var live = loader.batches(epoch: feedEpoch, startBatch: 0)
+        var breakdown = [String: Double]()
         for i in 0...steps {
-            let batch = prepared[i % prepared.count]
+            if i == 1 {
+                Profiler.reset()
+                Profiler.isEnabled = true
+            }
             let start = Date()
+            var next = try live.next()
+            if next == nil {
+                live.cancel()
+                feedEpoch += 1
+                live = loader.batches(epoch: feedEpoch, startBatch: 0)
+                next = try live.next()
+            }
+            guard let batch = next else { throw SetupError(problems: ["bench: the dataset yields no batches"]) }
+            Profiler.add(.dataWait, seconds: Date().timeIntervalSince(start))
             _ = try trainer.trainStep(batch, lr: 1e-4)
-            if i > 0 { trainRates.append(Double(batch.labels.count) / Date().timeIntervalSince(start)) }
+            let elapsed = Date().timeIntervalSince(start)
+            if i > 0 {
+                trainRates.append(Double(batch.labels.count) / elapsed)
+                breakdown["step", default: 0] += elapsed
+            }
         }
+        live.cancel()
+        Profiler.isEnabled = false
+        var stepBreakdownMs = [String: Double]()
+        let totals = Profiler.totals
+        for family in OpFamily.allCases {
+            stepBreakdownMs[family.label] = 1000 * (totals[family] ?? 0) / Double(steps)
+        }
+        let timed = totals.values.reduce(0, +)
+        stepBreakdownMs["other"] = max(0, 1000 * ((breakdown["step"] ?? 0) - timed) / Double(steps))
         model.setTraining(false)
         var evalRates: [Double] = []
         for i in 0...steps {
@@ -105,9 +153,10 @@ public enum Benchmark {
             config: configName, arch: setup.config.model.arch, batchSize: loader.batchSize,
             threads: Parallel.threadCount, blasCore: BLAS.coreName,
             trainImagesPerSecond: train, evalImagesPerSecond: .init(evalRates),
-            trainGFLOPs: ModelFLOPs.training(c, tokens: tokens) * train.median / 1e9,
+            trainGflops: ModelFLOPs.training(c, tokens: tokens) * train.median / 1e9,
             peakResidentMB: peakResidentMB(), loaderImagesPerSecond: loaderRate,
             loaderToStepRatio: loaderRate / max(train.median, 1e-9),
-            frozenParameters: model.namedParameters().filter { !$0.tensor.requiresGrad }.reduce(0) { $0 + $1.tensor.count })
+            frozenParameters: model.namedParameters().filter { !$0.tensor.requiresGrad }.reduce(0) { $0 + $1.tensor.count },
+            stepBreakdownMs: stepBreakdownMs)
     }
 }

@@ -34,6 +34,10 @@ public final class AdamW {
 
     /// Applies one update with base learning rate `lr` to every parameter that has a gradient.
     public func update(lr: Double) {
+        Profiler.measure(.optimizer) { apply(lr: lr) }
+    }
+
+    private func apply(lr: Double) {
         step += 1
         let t = Double(step)
         let biasCorrection1 = 1 - Foundation.pow(beta1, t)

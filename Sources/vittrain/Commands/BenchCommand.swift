@@ -1,4 +1,4 @@
-// `vittrain bench --config C [--steps N] [--batch B] [--json]`: throughput, memory and GFLOP/s of
+// `vittrain bench --config C [--steps N] [--batch B] [--json] [--gemm]`: throughput, memory and GFLOP/s of
 // a config's model on this machine. Scripts/bench_vs_torch.sh runs PyTorch on the same case.
 
 import ArgumentParser
@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Instead of the model, time sgemm on 1024×1024 matrices (the machine's GEMM ceiling).")
+    var gemm = false
+
     func run() throws {
         try reportingErrors {
             var sets = overrides
@@ -33,16 +36,21 @@ struct BenchCommand: ParsableCommand {
             runConfig.checkpoint.dir = NSTemporaryDirectory() + "vittrain-bench-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: runConfig.checkpoint.dir!) }
             Parallel.setThreadCount(runConfig.train.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            if gemm {
+                let result = GemmReference.run()
+                print(json ? try encode(result) : result.text)
+                return
+            }
             let setup = try RunSetup(config: runConfig, loadInitialWeights: false)
             let result = try Benchmark.run(setup: setup, configName: config, steps: max(1, steps))
-            if json {
-                let encoder = JSONEncoder()
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
-            } else {
-                print(result.text)
-            }
+            print(json ? try encode(result) : result.text)
         }
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
