@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "FileFormats"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
-        .testTarget(name: "CLITests", dependencies: ["FileFormats"]),
+        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training"]),
         .testTarget(name: "FuzzTests", dependencies: ["FileFormats", "Data", "Training", "Models"]),
     ],
     swiftLanguageModes: [.v5]

@@ -62,7 +62,7 @@ public final class SyntheticShapesDataset: ImageDataset {
             let angle = uniform(0, 2 * .pi)
             let cycles = stripes ? uniform(3, 6) : uniform(0.5, 2.5)
             let k = 2 * Float.pi * cycles / size
-            waves.append((k * cos(angle), k * sin(angle), uniform(0, 2 * .pi), stripes ? uniform(0.04, 0.08) : uniform(0.02, 0.05)))
+            waves.append((k * cos(angle), k * sin(angle), uniform(0, 2 * .pi), stripes ? uniform(0.03, 0.06) : uniform(0.02, 0.04)))
         }
         let tint = (0..<3).map { _ in uniform(0.5, 1.0) }
 
@@ -70,23 +70,21 @@ public final class SyntheticShapesDataset: ImageDataset {
         func luminance(_ c: [Float]) -> Float { 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] }
         var foreground = (0..<3).map { _ in rng.nextFloat() }
         var tries = 0
-        while abs(luminance(foreground) - luminance(background)) < 0.25 && tries < 64 {
+        while abs(luminance(foreground) - luminance(background)) < 0.3 && tries < 64 {
             foreground = (0..<3).map { _ in rng.nextFloat() }
             tries += 1
         }
-        if abs(luminance(foreground) - luminance(background)) < 0.25 {
+        if abs(luminance(foreground) - luminance(background)) < 0.3 {
             foreground = luminance(background) > 0.5 ? [0.05, 0.05, 0.05] : [0.95, 0.95, 0.95]
         }
 
         // Geometry: the area (a fraction of the image) is drawn first, each shape's size follows
         // from it, so the foreground fraction does not depend on the class.
-        let area = uniform(0.09, 0.22) * size * size
-        let angle = uniform(-15, 15) * .pi / 180
+        let area = uniform(0.18, 0.30) * size * size
         let shape = Shape(label: label, area: area)
         let margin = shape.extent + 1  // keeps a clear one-pixel border
         let cx = margin < size - margin ? uniform(margin, size - margin) : size / 2
         let cy = margin < size - margin ? uniform(margin, size - margin) : size / 2
-        let (cosA, sinA) = (cos(angle), sin(angle))
         let noiseSeed = rng.next()
 
         var pixels = [Float](repeating: 0, count: 3 * s * s)
@@ -100,8 +98,7 @@ public final class SyntheticShapesDataset: ImageDataset {
                     for sx in 0..<sub {
                         let px = Float(x) + (Float(sx) + 0.5) / Float(sub) - cx
                         let py = Float(y) + (Float(sy) + 0.5) / Float(sub) - cy
-                        // Into the shape's frame: rotate by -angle.
-                        if shape.contains(cosA * px + sinA * py, -sinA * px + cosA * py) { inside += 1 }
+                        if shape.contains(px, py) { inside += 1 }
                     }
                 }
                 let coverage = Float(inside) / Float(sub * sub)
@@ -131,12 +128,12 @@ public final class SyntheticShapesDataset: ImageDataset {
     }
 }
 
-/// A shape centred at the origin, sized so its area is `area` square pixels (before rotation).
+/// An axis-aligned shape centred at the origin, sized so its area is `area` square pixels.
 private struct Shape {
     let label: Int
     let size: Float     // radius, half-side or circumradius, by class
     let inner: Float    // ring hole radius, cross arm half-width
-    /// The largest distance from the centre to the outline (keeps the shape inside the image).
+    /// Half the width of the bounding box (keeps the shape inside the image).
     let extent: Float
 
     init(label: Int, area: Float) {
@@ -144,13 +141,14 @@ private struct Shape {
         switch label {
         case 0:  // circle: π r²
             size = (area / .pi).squareRoot(); inner = 0; extent = size
-        case 1:  // square with half-side h: 4h²; the rotated corner reaches h√2
-            size = area.squareRoot() / 2; inner = 0; extent = size * Float(2).squareRoot()
+        case 1:  // square with half-side h: 4h²
+            size = area.squareRoot() / 2; inner = 0; extent = size
         case 2:  // equilateral triangle with circumradius R: (3√3/4) R²
             size = (area / (3 * Float(3).squareRoot() / 4)).squareRoot(); inner = 0; extent = size
-        case 3:  // plus sign with arm half-length h and half-width 0.3h: 8·0.3h² − (0.6h)² = 2.04h²
-            size = (area / 2.04).squareRoot(); inner = 0.3 * size
-            extent = size * Float(1.09).squareRoot()
+        case 3:  // plus sign with arm half-length h and half-width 0.2h: 8·0.2h² − (0.4h)² = 1.44h²
+            // (thin arms: with 0.3h a small ViT confused the cross with the square)
+            size = (area / 1.44).squareRoot(); inner = 0.2 * size
+            extent = size
         case 4:  // ring with outer radius R and hole 0.6R: 0.64πR²
             size = (area / (0.64 * .pi)).squareRoot(); inner = 0.6 * size; extent = size
         default:  // diamond (square turned 45°) with half-diagonal h: 2h²

@@ -59,7 +59,13 @@ public final class HDF5File {
     /// Creates a new file at `path`, replacing any existing file.
     public static func create(_ path: String) throws -> HDF5File {
         try withHDF5 {
-            let id = H5Fcreate(path, vt_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
+            // Checksummed metadata (the HDF5 1.8+ format: v2 superblock and object headers): a
+            // damaged file then fails a checksum instead of reaching libhdf5 1.10 code paths that
+            // fuzzing showed to segfault on corrupt metadata.
+            let fapl = H5Pcreate(vt_H5P_FILE_ACCESS())
+            defer { if fapl >= 0 { H5Pclose(fapl) } }
+            let checksummed = fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) >= 0
+            let id = H5Fcreate(path, vt_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), checksummed ? fapl : hid_t(H5P_DEFAULT))
             if id < 0 {
                 throw FileFormatError(file: path, message: "cannot create HDF5 file: \(hdf5ErrorText())")
             }

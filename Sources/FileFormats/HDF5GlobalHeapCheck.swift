@@ -1,5 +1,6 @@
-// A guard for a libhdf5 1.10 hang: its global-heap decoder loops forever on a collection whose
-// free-space object (index 0) has size 0, because the walk makes no progress. Variable-length
+// A guard for libhdf5 1.10 bugs found by fuzzing: its global-heap decoder loops forever on a
+// collection whose free-space object (index 0) has size 0, and copies out of bounds (segfault) when
+// an object's size runs past its collection. Variable-length
 // strings (our string attributes) live in those heaps, so before reading one we walk every
 // collection in the file ("GCOL" signature) ourselves and refuse a damaged file instead.
 import Foundation
@@ -37,6 +38,10 @@ enum HDF5GlobalHeapCheck {
                 while p + headerSize <= end {
                     let index = little(p, 2)
                     let objectSize = little(p + 8, lengthSize)
+                    // An object reaching past its collection makes libhdf5 copy out of bounds (a crash).
+                    if index > 0 && objectSize > UInt64(end - p - headerSize) {
+                        return "global heap at byte \(start) is damaged (object \(index) of \(objectSize) bytes runs past the collection's end)"
+                    }
                     let need = index > 0 ? UInt64(headerSize) &+ ((objectSize &+ 7) & ~7) : objectSize
                     if need == 0 { return "global heap at byte \(start) is damaged (an empty object at byte \(p))" }
                     if need >= UInt64(end - p) { break }

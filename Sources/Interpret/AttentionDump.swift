@@ -88,21 +88,33 @@ public enum AttentionDump {
                 return folder + "/" + file
             }
             let input = try save(base, "input.png")
+            // Layers are drawn and encoded in parallel; each writes only its own files and slot.
+            var results = [Result<(files: [String], row: [RGBImage?]), Error>?](repeating: nil, count: snapshot.layers)
+            results.withUnsafeMutableBufferPointer { slots in
+                Parallel.forEach(snapshot.layers) { layer in
+                    slots[layer] = Result {
+                        var files: [String] = [], row: [RGBImage?] = []
+                        let maps = (0..<snapshot.heads).map { snapshot.clsMap(layer: layer, image: index, head: $0) }
+                            + [snapshot.headMeanMap(layer: layer, image: index)]
+                        for (k, map) in maps.enumerated() {
+                            let file = k < snapshot.heads ? String(format: "layer%02d_head%02d.png", layer, k)
+                                                          : String(format: "layer%02d_mean.png", layer)
+                            try ReportFiles.writePNG(Overlay.blend(map, over: base, style: options.style),
+                                                     to: directory + "/" + folder + "/" + file)
+                            files.append(folder + "/" + file)
+                            row.append(Overlay.blend(map, over: cellBase, style: options.style))
+                        }
+                        return (files, row)
+                    }
+                }
+            }
             var layerFiles: [[String]] = []
             var gridRows: [[RGBImage?]] = []
-            for layer in 0..<snapshot.layers {
-                var files: [String] = [], row: [RGBImage?] = []
-                for head in 0..<snapshot.heads {
-                    let map = snapshot.clsMap(layer: layer, image: index, head: head)
-                    files.append(try save(Overlay.blend(map, over: base, style: options.style),
-                                          String(format: "layer%02d_head%02d.png", layer, head)))
-                    row.append(Overlay.blend(map, over: cellBase, style: options.style))
-                }
-                let mean = snapshot.headMeanMap(layer: layer, image: index)
-                files.append(try save(Overlay.blend(mean, over: base, style: options.style), String(format: "layer%02d_mean.png", layer)))
-                row.append(Overlay.blend(mean, over: cellBase, style: options.style))
+            for result in results {
+                let (files, row) = try result!.get()
                 layerFiles.append(files)
                 gridRows.append(row)
+                pngPaths += files.map { directory + "/" + $0 }
             }
             let rolloutMap = snapshot.rolloutMap(image: index)
             let rollout = try save(Overlay.blend(rolloutMap, over: base, style: options.style), "rollout.png")

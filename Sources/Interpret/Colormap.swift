@@ -7,22 +7,33 @@ public enum Colormap: String, CaseIterable, Codable, Sendable {
 
     /// The colour of `value` ∈ [0, 1] as RGB bytes (matplotlib's `cmap(value, bytes=True)`).
     public func rgb(_ value: Float) -> (UInt8, UInt8, UInt8) {
-        // matplotlib: index = ⌊value · 256⌋, with 1.0 mapped to the last entry.
+        rgb(index: Colormap.index(value))
+    }
+
+    /// matplotlib's quantisation: index = ⌊value · 256⌋ clamped to 0...255 (NaN → 0).
+    @inline(__always)
+    static func index(_ value: Float) -> Int {
         let v = value.isNaN ? 0 : Swift.min(Swift.max(value, 0), 1)
-        return rgb(index: Swift.min(Int(v * 256), 255))
+        return Swift.min(Int(v * 256), 255)
     }
 
     /// The colour of table entry `index` ∈ 0...255.
     public func rgb(index: Int) -> (UInt8, UInt8, UInt8) {
         let i = Swift.min(Swift.max(index, 0), 255)
+        let table = self.table
+        return (table[3 * i], table[3 * i + 1], table[3 * i + 2])
+    }
+
+    /// The 256 colours as RGB byte triples (overlays look colours up here per pixel).
+    public var table: [UInt8] {
         switch self {
-        case .inferno:
-            return (InfernoTable.rgb[3 * i], InfernoTable.rgb[3 * i + 1], InfernoTable.rgb[3 * i + 2])
-        case .jet:
-            return (Colormap.byte(Colormap.interpolate(Colormap.jetRed, index: i)),
-                    Colormap.byte(Colormap.interpolate(Colormap.jetGreen, index: i)),
-                    Colormap.byte(Colormap.interpolate(Colormap.jetBlue, index: i)))
+        case .inferno: return InfernoTable.rgb
+        case .jet: return Colormap.jetTable
         }
+    }
+
+    static let jetTable: [UInt8] = (0..<256).flatMap { i in
+        [byte(interpolate(jetRed, index: i)), byte(interpolate(jetGreen, index: i)), byte(interpolate(jetBlue, index: i))]
     }
 
     // matplotlib's _jet_data: (x, y) knots of each channel, linear between them.

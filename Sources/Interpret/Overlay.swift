@@ -26,11 +26,18 @@ public enum Overlay {
             ? unit : unit.resizedBilinear(width: image.width, height: image.height)
         var pixels = [UInt8](repeating: 0, count: image.width * image.height * 3)
         let a = Swift.min(Swift.max(style.alpha, 0), 1)
-        for p in 0..<(image.width * image.height) {
-            let (r, g, b) = style.colormap.rgb(resized.values[p])
-            pixels[3 * p] = mix(image.pixels[3 * p], r, a)
-            pixels[3 * p + 1] = mix(image.pixels[3 * p + 1], g, a)
-            pixels[3 * p + 2] = mix(image.pixels[3 * p + 2], b, a)
+        let table = style.colormap.table
+        table.withUnsafeBufferPointer { lut in
+            image.pixels.withUnsafeBufferPointer { src in
+                pixels.withUnsafeMutableBufferPointer { dst in
+                    for p in 0..<(image.width * image.height) {
+                        let c = 3 * Colormap.index(resized.values[p])
+                        dst[3 * p] = mix(src[3 * p], lut[c], a)
+                        dst[3 * p + 1] = mix(src[3 * p + 1], lut[c + 1], a)
+                        dst[3 * p + 2] = mix(src[3 * p + 2], lut[c + 2], a)
+                    }
+                }
+            }
         }
         return RGBImage(width: image.width, height: image.height, pixels: pixels)
     }

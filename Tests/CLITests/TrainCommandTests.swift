@@ -124,3 +124,34 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 }
+
+/// A NaN or infinite loss stops the run with the step and the first bad parameter named, and the
+/// last good checkpoint survives; `on_non_finite: skip` skips such steps instead.
+final class NonFiniteTests: XCTestCase {
+    func testNaNStopsWithTheStepAndParameterNamedAndKeepsTheCheckpoint() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.write(TrainCommandTests.tinyConfig, to: "tiny.json")
+        XCTAssertEqual(try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=run", "--stop-after-epoch", "1"]).status, 0)
+        let before = try HDF5File.open(cli.path("run/last.h5"))
+        let saved = try before.readFloats("model/head.weight").values
+        before.close()
+
+        // An absurd learning rate: the first update overflows, the next loss is NaN.
+        let blownUp = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=run", "--set", "optim.lr=1e30",
+                                   "--set", "schedule.kind=\"constant\"", "--resume"])
+        XCTAssertNotEqual(blownUp.status, 0)
+        let message = try XCTUnwrap(blownUp.stderr.split(separator: "\n").last { $0.hasPrefix("Error:") })
+        XCTAssertTrue(message.contains("training stopped at step 6"), String(message))
+        XCTAssertTrue(message.contains("first parameter with a non-finite gradient: "), String(message))
+        let after = try HDF5File.open(cli.path("run/last.h5"))
+        defer { after.close() }
+        XCTAssertEqual(try after.intAttribute("epoch"), 1)
+        XCTAssertEqual(try after.readFloats("model/head.weight").values, saved)
+
+        let skipped = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=skip", "--set", "optim.lr=1e30",
+                                   "--set", "train.on_non_finite=\"skip\""])
+        XCTAssertEqual(skipped.status, 0, skipped.stderr)
+        XCTAssertTrue(skipped.stderr.contains("step skipped"), skipped.stderr)
+    }
+}

@@ -66,15 +66,17 @@ enum FuzzTargets {
         }
     }
 
-    /// Opens any HDF5 file and reads everything in it, as `vittrain inspect` would.
+    /// Opens any HDF5 file and reads every dataset and the checkpoint's attributes by name, the
+    /// calls the CLI makes. (Not `attributeNames`: libhdf5 1.10 segfaults listing a damaged
+    /// attribute message, see README "Bad input"; nothing in vittrain lists attributes.)
     static func walkHDF5(_ file: String) throws {
         let h5 = try HDF5File.open(file)
         defer { h5.close() }
-        for owner in ["/"] + (try h5.datasetPaths()) {
-            for attribute in try h5.attributeNames(on: owner) {
-                if (try? h5.stringAttribute(attribute, on: owner)) == nil { _ = try h5.doublesAttribute(attribute, on: owner) }
-            }
+        for name in ["format", "config", "model_config", "metrics_history"] where h5.hasAttribute(name) {
+            _ = try h5.stringAttribute(name)
         }
+        for name in ["version", "epoch", "batch_in_epoch", "step"] where h5.hasAttribute(name) { _ = try h5.intAttribute(name) }
+        if h5.hasAttribute("best_accuracy") { _ = try h5.doubleAttribute("best_accuracy") }
         for path in try h5.datasetPaths() {
             _ = try h5.elementType(of: path)
             let shape = try h5.shape(of: path)

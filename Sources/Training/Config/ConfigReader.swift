@@ -213,7 +213,10 @@ public final class ConfigReader {
     /// Records every key that no reader asked for.
     public func finish() {
         for unknown in object.keys.filter({ !used.contains($0) }).sorted() {
-            problems.add(ConfigError(key: keyPath(unknown), "unknown key (see Configs/README.md for the keys of each section)"))
+            let message = "unknown key (see Configs/README.md for the keys of each section)"
+            // An empty key at the top level would print without any key at all; name it.
+            problems.add(keyPath(unknown).isEmpty ? ConfigError(key: "", "config key '': \(message)")
+                                                  : ConfigError(key: keyPath(unknown), message))
         }
     }
 

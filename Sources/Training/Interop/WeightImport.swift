@@ -14,17 +14,26 @@ public enum WeightFormat: String, CaseIterable {
 public enum WeightImport {
     public typealias Parameters = [String: (shape: [Int], values: [Float])]
 
-    /// The parameters of a safetensors file in timm names, and the format they came in.
+    /// The metadata key under which `vittrain export` records the head count, which shapes
+    /// cannot show.
+    public static let headsMetadataKey = "vittrain.num_heads"
+
+    /// The parameters of a safetensors file in timm names, the format they came in, and the
+    /// file's metadata.
     public static func readSafetensors(_ path: String, format: WeightFormat? = nil) throws
-        -> (parameters: Parameters, format: WeightFormat) {
-        // Integer tensors (PyTorch's num_batches_tracked) carry no weights; skip them.
+        -> (parameters: Parameters, format: WeightFormat, metadata: [String: String]) {
+        // Integer tensors are allowed only as PyTorch's BatchNorm counter, which carries no weights.
+        let (entries, metadata) = try Safetensors.inspect(path)
+        if let bad = entries.first(where: { !["F32", "F16", "BF16"].contains($0.dtype) && !$0.name.hasSuffix("num_batches_tracked") }) {
+            throw FileFormatError(file: path, message: "key '\(bad.name)' has dtype \(bad.dtype); expected F32, F16 or BF16")
+        }
         let (tensors, _) = try Safetensors.read(path, skippingUnsupportedDTypes: true)
         var raw: Parameters = [:]
         for (name, t) in tensors { raw[name] = (t.shape, t.values) }
         let detected = format ?? (HuggingFaceViT.isHuggingFace(raw.keys) ? .hf : .timm)
         switch detected {
-        case .timm: return (raw, .timm)
-        case .hf: return (HuggingFaceViT.timmState(from: raw), .hf)
+        case .timm: return (raw, .timm, metadata)
+        case .hf: return (HuggingFaceViT.timmState(from: raw), .hf, metadata)
         }
     }
 
@@ -54,7 +63,7 @@ public enum WeightImport {
         let presetHeads = ViTPresets.names.compactMap { ViTPresets.config(named: $0) }
             .first { $0.embedDim == dim && $0.hybrid == nil }?.numHeads
         guard let numHeads = heads ?? presetHeads ?? (dim % 64 == 0 ? dim / 64 : nil) else {
-            throw FileFormatError(file: file, message: "cannot infer the number of heads for width \(dim); pass a config.json")
+            throw FileFormatError(file: file, message: "cannot infer the number of heads for width \(dim); pass --heads N (or a Hugging Face config.json)")
         }
         var config = ViTConfig()
         config.embedDim = dim

@@ -12,7 +12,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nonFinite(let step, let what):
-            return "training stopped at step \(step): \(what) is NaN or infinite; the last good checkpoint is kept (set train.on_non_finite to \"skip\" to skip such steps, or lower optim.lr)"
+            return "training stopped at step \(step): NaN or infinity in \(what); the last good checkpoint is kept (lower optim.lr, set train.grad_clip, or set train.on_non_finite to \"skip\")"
         }
     }
 }
@@ -152,21 +152,19 @@ public final class Trainer {
                                        labelSmoothing: Float(config.train.labelSmoothing))
         let lossValue = Double(loss.item)
         let parameters = optimizer.parameters
-        if !lossValue.isFinite {
-            if config.train.onNonFinite == "skip" {
-                log("step \(step + 1): loss is \(lossValue); step skipped")
-                return (lossValue, 0)
-            }
-            throw TrainingError.nonFinite(step: step + 1, what: "the loss (\(lossValue))")
-        }
+        // Backward runs even for a non-finite loss, so the message can name where it shows first.
         loss.backward()
-        if let bad = GradientClipping.firstNonFinite(parameters) {
+        let badGradient = GradientClipping.firstNonFinite(parameters)
+        if !lossValue.isFinite || badGradient != nil {
             model.zeroGrad()
+            let what = lossValue.isFinite
+                ? "the gradient of \(badGradient!)"
+                : "the loss (\(lossValue))" + (badGradient.map { "; first parameter with a non-finite gradient: \($0)" } ?? "")
             if config.train.onNonFinite == "skip" {
-                log("step \(step + 1): gradient of \(bad) is not finite; step skipped")
+                log("step \(step + 1): \(what) is not finite; step skipped")
                 return (lossValue, 0)
             }
-            throw TrainingError.nonFinite(step: step + 1, what: "the gradient of \(bad)")
+            throw TrainingError.nonFinite(step: step + 1, what: what)
         }
         if let clip = config.train.gradClip {
             GradientClipping.clip(parameters, maxNorm: clip)

@@ -23,17 +23,25 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "A Hugging Face config.json (heads, layer-norm eps); found beside the file when absent.")
     var config: String?
 
+    @Option(help: "Attention heads (shapes cannot show them; default: config.json, the file's metadata, or width / 64).")
+    var heads: Int?
+
     @Option(help: "The checkpoint to write (.h5).")
     var out: String
 
     func run() throws {
         try reportingErrors {
-            let (parameters, detected) = try WeightImport.readSafetensors(source, format: format)
+            let (parameters, detected, metadata) = try WeightImport.readSafetensors(source, format: format)
             let hfConfig = try HuggingFaceConfig.read(explicit: config, besides: source)
-            var modelConfig = try WeightImport.inferConfig(parameters, heads: hfConfig?.heads, file: source)
+            let knownHeads = heads ?? hfConfig?.heads ?? metadata[WeightImport.headsMetadataKey].flatMap { Int($0) }
+            var modelConfig = try WeightImport.inferConfig(parameters, heads: knownHeads, file: source)
             if let eps = hfConfig?.layerNormEps { modelConfig.layerNormEps = eps }
             let model = try VisionTransformer.make(config: modelConfig, seed: 0)
-            _ = try model.load(parameters, strict: true, resamplePositionEmbedding: false)
+            do {
+                _ = try model.load(parameters, strict: true, resamplePositionEmbedding: false)
+            } catch let error as ModelLoadError {
+                throw ModelLoadError.file(source, error)
+            }
             var run = RunConfig()
             run.name = ((source as NSString).lastPathComponent as NSString).deletingPathExtension
             run.model = ModelSection(describing: modelConfig)
@@ -62,17 +70,20 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let saved = try Checkpoint.read(checkpoint)
+            let folder = (out as NSString).deletingLastPathComponent
+            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             var parameters: WeightImport.Parameters = [:]
             for (p, shape, values) in saved.parameters { parameters[p] = (shape, values) }
             let m = saved.modelConfig
+            let metadata = ["format": "pt", WeightImport.headsMetadataKey: String(m.numHeads)]
             switch format {
             case .timm:
                 try Safetensors.write(saved.parameters.map { ($0.path, $0.shape, $0.values) },
-                                      metadata: ["format": "pt"], to: out)
+                                      metadata: metadata, to: out)
             case .hf:
                 let hf = HuggingFaceViT.huggingFaceState(from: parameters)
                 try Safetensors.write(hf.keys.sorted().map { ($0, hf[$0]!.shape, hf[$0]!.values) },
-                                      metadata: ["format": "pt"], to: out)
+                                      metadata: metadata, to: out)
                 let json = HuggingFaceConfig.json(for: m)
                 let configPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")
                 try AtomicFile.write(Data(json.utf8), to: configPath)

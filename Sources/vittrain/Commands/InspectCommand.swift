@@ -67,7 +67,7 @@ struct InspectCommand: ParsableCommand {
 
     private func inspectFile(_ path: String) throws {
         if path.hasSuffix(".safetensors") {
-            let (parameters, format) = try WeightImport.readSafetensors(path)
+            let (parameters, format, _) = try WeightImport.readSafetensors(path)
             print("format: \(format.rawValue) safetensors")
             print(InspectCommand.table(parameters.keys.sorted().map { ($0, parameters[$0]!.shape) }))
             print("parameters: \(InspectCommand.grouped(parameters.values.reduce(0) { $0 + $1.values.count }))")

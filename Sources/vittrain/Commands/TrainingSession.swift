@@ -53,6 +53,11 @@ final class TrainingSession {
             MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery),
             checkpoints,
         ]
+        if config.eval.attention && config.eval.probeImages > 0 {
+            // Before the checkpoint hook in the list: a record never lags the checkpoint it sits beside.
+            trainer.hooks.insert(try AttentionSnapshotHook(setup: setup, count: config.eval.probeImages,
+                                                           fullMaps: config.eval.fullMaps, log: log), at: 2)
+        }
         let model = setup.model.config
         log("vittrain: \(config.model.arch) (dim \(model.embedDim), depth \(model.depth), heads \(model.numHeads), \(model.imageSize)px / patch \(model.patchSize), \(model.numClasses) classes, \(setup.model.parameterCount) parameters) on \(config.data.dataset): \(setup.trainSet.count) train / \(setup.valSet.count) val images, \(Parallel.threadCount) threads")
         for note in setup.notes { log(note) }

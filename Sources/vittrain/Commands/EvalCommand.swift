@@ -1,0 +1,171 @@
+// `vittrain eval --checkpoint C`: accuracy, loss and confusion matrix on the validation set (or on
+// `--data PATH`); `--predictions FILE` keeps per-image logits; `--dump-attention DIR` explains the
+// probe images (or `--images a.png b.png`); `--embeddings DIR` writes CLS and rollout-weighted
+// embeddings with their cosine similarities.
+
+import ArgumentParser
+import Data
+import FileFormats
+import Foundation
+import Interpret
+import Models
+import Training
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint and explain what it attends to.")
+
+    @Option(help: "The vittrain checkpoint (.h5).")
+    var checkpoint: String
+
+    @Option(help: "Evaluate on this data instead of the run's validation set: a CIFAR folder, IDX files, a PNG class folder or an HDF5 file (detected).")
+    var data: String?
+
+    @Option(help: "The dataset kind for --data when detection is not wanted (cifar10, fashion-mnist, folder, hdf5).")
+    var dataKind: String?
+
+    @Option(help: "Write per-image logits and labels: .h5 (datasets logits, labels) or .jsonl.")
+    var predictions: String?
+
+    @Flag(help: "Feed stored values as they are (for arrays that are already normalised).")
+    var noNormalize = false
+
+    @Option(help: "Write attention overlays, grids, tables, arrays and index.html here.")
+    var dumpAttention: String?
+
+    @Option(parsing: .upToNextOption, help: "PNG images to explain (default: the first --probe-images validation images).")
+    var images: [String] = []
+
+    @Option(help: "How many validation images to explain when no --images are given.")
+    var probeImages = 8
+
+    @Option(help: "Write CLS and rollout-weighted embeddings and their cosine similarities here.")
+    var embeddings: String?
+
+    @Option(help: "Batch size.")
+    var batch = 64
+
+    func run() throws {
+        try reportingErrors {
+            let saved = try Checkpoint.read(checkpoint)
+            let model = try VisionTransformer.make(config: saved.modelConfig, seed: 0)
+            var state: StateDictionary = [:]
+            for (p, shape, values) in saved.parameters { state[p] = (shape, values) }
+            do {
+                try model.load(state, resamplePositionEmbedding: false)
+            } catch let error as ModelLoadError {
+                throw ModelLoadError.file(checkpoint, error)
+            }
+            let dataset = try openDataset(saved.config, model: model.config)
+            let normalization = saved.config.data.normalize && !noNormalize
+                ? (saved.config.data.mean.map { $0.map(Float.init) } ?? dataset.defaultNormalization.mean,
+                   saved.config.data.std.map { $0.map(Float.init) } ?? dataset.defaultNormalization.std)
+                : nil
+            let size = model.config.imageSize
+            let loader = try DataLoader(dataset: dataset, batchSize: batch, shuffle: false, seed: 0,
+                                        normalization: normalization,
+                                        outputSize: size == dataset.height && size == dataset.width ? nil : size,
+                                        outputChannels: model.config.inChannels)
+            var logits: [Float] = [], labels: [Int] = []
+            let metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
+                if predictions != nil {
+                    logits += out.data
+                    labels += batch.labels
+                }
+            }
+            print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * metrics.accuracy, metrics.loss, metrics.count))
+            print(Self.confusionTable(metrics.confusion, names: dataset.classNames))
+            if let predictions {
+                try Self.writePredictions(logits: logits, labels: labels, classes: model.config.numClasses, to: predictions)
+                print("predictions → \(predictions)")
+            }
+            if dumpAttention != nil || embeddings != nil {
+                let (inputs, explained) = try explainedImages(dataset: dataset, loader: loader, model: model)
+                if let directory = dumpAttention {
+                    let summary = try AttentionDump.write(model: model, inputs: inputs, images: explained, to: directory)
+                    print("attention: \(summary.pngPaths.count) PNGs; open \(summary.indexPath)")
+                }
+                if let directory = embeddings {
+                    let captured = try ModelCapture.run(model, images: inputs)
+                    try captured.embeddings(names: explained.map(\.name)).writeEmbeddings(to: directory)
+                    print("embeddings → \(directory)")
+                }
+            }
+        }
+    }
+
+    /// The dataset to evaluate: `--data` (kind detected or given), else the run's validation split.
+    private func openDataset(_ config: RunConfig, model: ViTConfig) throws -> ImageDataset {
+        guard let data else {
+            return try RunSetup.openDataset(config.data, split: .test, modelImageSize: model.imageSize)
+        }
+        guard let kind = dataKind ?? DatasetKind.detect(path: data) else {
+            throw CLIError("--data \(data): cannot tell what dataset this is; pass --data-kind (cifar10, fashion-mnist, folder, hdf5)")
+        }
+        return try DatasetKind.openDataset(kind: kind, root: data, split: .test, imageSize: model.imageSize)
+    }
+
+    /// The images to explain as model inputs, and as pictures with names, labels and predictions.
+    private func explainedImages(dataset: ImageDataset, loader: DataLoader, model: VisionTransformer) throws
+        -> (Tensor, [ExplainedImage]) {
+        let names = dataset.classNames
+        func name(_ c: Int) -> String { c < names.count ? names[c] : "class \(c)" }
+        if images.isEmpty {
+            let indices = Array(0..<min(probeImages, dataset.count))
+            let batch = try loader.makeBatch(indices: indices, epoch: 0)
+            let predicted = Evaluation.predictions(Tensor.withoutGrad { model(batch.images) })
+            let explained = try indices.enumerated().map { i, index -> ExplainedImage in
+                let (pixels, label) = try dataset.sample(at: index)
+                return try ExplainedImage(name: "val\(index)", chw: pixels, channels: dataset.channels,
+                                          height: dataset.height, width: dataset.width,
+                                          label: name(label), prediction: name(predicted[i]))
+            }
+            return (batch.images, explained)
+        }
+        // Outside PNGs: decoded, resized to the model and normalised as the loader would.
+        let folder = try PNGInputs(paths: images, size: model.config.imageSize, channels: model.config.inChannels,
+                                   normalization: loader.normalization)
+        let predicted = Evaluation.predictions(Tensor.withoutGrad { model(folder.inputs) })
+        let explained = zip(folder.pictures, predicted).map { picture, p in
+            ExplainedImage(name: picture.name, image: picture.image, label: nil, prediction: name(p))
+        }
+        return (folder.inputs, explained)
+    }
+
+    static func confusionTable(_ confusion: [[Int]], names: [String]) -> String {
+        let width = max(6, (confusion.flatMap { $0 }.max() ?? 0).description.count + 1)
+        var lines = ["confusion (rows: true class, columns: predicted)"]
+        for (i, row) in confusion.enumerated() {
+            let label = (i < names.count ? names[i] : "\(i)").padding(toLength: 12, withPad: " ", startingAt: 0)
+            lines.append(label + row.map { String($0).leftPadded(to: width) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func writePredictions(logits: [Float], labels: [Int], classes: Int, to path: String) throws {
+        if path.hasSuffix(".h5") || path.hasSuffix(".hdf5") {
+            try AtomicFile.write(to: path) { temporary in
+                let file = try HDF5File.create(temporary)
+                defer { file.close() }
+                try file.write(logits, shape: [labels.count, classes], to: "logits")
+                try file.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
+            }
+        } else if path.hasSuffix(".jsonl") {
+            var text = ""
+            for (i, label) in labels.enumerated() {
+                let row = logits[(i * classes)..<((i + 1) * classes)].map { String($0) }.joined(separator: ",")
+                text += "{\"index\":\(i),\"label\":\(label),\"logits\":[\(row)]}\n"
+            }
+            try AtomicFile.write(Data(text.utf8), to: path)
+        } else {
+            throw CLIError("--predictions \(path): expected a .h5 or .jsonl file name")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        String(repeating: " ", count: max(0, width - count)) + self
+    }
+}
