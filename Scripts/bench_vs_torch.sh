@@ -3,7 +3,7 @@
 # batch and thread count) and prints one table with the ratios, so both sides see the same
 # machine load. Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm]   (default: all)
 # Environment: THREADS (2), STEPS (10), ROUNDS (1: repeat each case), PYTHON (/work/venv-torch/bin/python),
-# CIFAR (the CIFAR-10 binary folder; synthetic images of the same size when it is missing).
+# VITTRAIN (.build/release/vittrain), CIFAR (the CIFAR-10 binary folder; synthetic images of the same size when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
@@ -11,7 +11,7 @@ STEPS=${STEPS:-10}
 ROUNDS=${ROUNDS:-1}
 PYTHON=${PYTHON:-/work/venv-torch/bin/python}
 CIFAR=${CIFAR:-/work/shared/datasets/cifar-10-batches-bin}
-VT=.build/release/vittrain
+VT=${VITTRAIN:-.build/release/vittrain}
 [ -x "$VT" ] || swift build -c release --product vittrain
 CASES=("$@")
 [ ${#CASES[@]} -gt 0 ] || CASES=(tiny base frozen gemm)

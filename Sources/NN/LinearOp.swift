@@ -12,7 +12,11 @@ extension Tensor {
         if let bias {
             precondition(bias.shape == [outputs], "linear bias \(bias.shape) does not match weight \(weight.shape)")
         }
-        var out = [Float](repeating: 0, count: rows * outputs)          // [R, O]
+        // [R, O]: every element is written (bias rows, or the GEMM with beta 0), so no zero fill,
+        // except when there is no bias and no inputs (an empty GEMM may leave C untouched).
+        var out = bias == nil && inputs == 0
+            ? [Float](repeating: 0, count: rows * outputs)
+            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
         out.withUnsafeMutableBufferPointer { o in
             if let bias {
                 bias.data.withUnsafeBufferPointer { b in

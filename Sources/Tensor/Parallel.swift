@@ -18,10 +18,12 @@ public enum Parallel {
     public static func setThreadCount(_ n: Int) {
         threadCount = max(1, n)
         openblas_set_num_threads(1)
+        Allocator.reuseLargeBlocks()
     }
 
     private static func defaultThreadCount() -> Int {
         openblas_set_num_threads(1)
+        Allocator.reuseLargeBlocks()
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 

@@ -8,7 +8,8 @@
 extension Tensor {
     /// Gaussian error linear unit, exact form: `0.5 · x · (1 + erf(x / √2))`.
     public func gelu() -> Tensor {
-        var out = [Float](repeating: 0, count: count)
+        let n = count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // all written below
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
                 Parallel.forRanges(count, costPerItem: 16) { range in

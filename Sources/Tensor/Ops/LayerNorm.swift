@@ -18,7 +18,8 @@ extension Tensor {
             precondition(b.shape == [d], "layerNorm bias shape \(b.shape) does not match input shape \(shape)")
         }
         let rows = d == 0 ? 0 : count / d
-        var out = [Float](repeating: 0, count: count)     // [R, D]
+        let n = count
+        var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // [R, D], all written below
         var means = [Float](repeating: 0, count: rows)    // [R]
         var rstds = [Float](repeating: 0, count: rows)    // [R]
         let w = weight?.data, b = bias?.data
