@@ -8,7 +8,7 @@ Usage (from the repository root):
 Python is only a fixture generator: torch is never a runtime or test dependency. If the running
 interpreter lacks torch/timm/safetensors/h5py/numpy, the script creates a throwaway venv
     python3 -m venv /tmp/vittrain-fixtures-venv
-    /tmp/vittrain-fixtures-venv/bin/pip install torch timm safetensors h5py numpy
+    /tmp/vittrain-fixtures-venv/bin/pip install torch timm safetensors h5py numpy transformers
 and re-runs itself with it. Set VITTRAIN_FIXTURES_PYTHON to use an existing interpreter instead.
 
 Every module in Scripts/fixtures/ (not starting with "_") writes its files into out_dir: one that
@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_MODULES = os.path.join(ROOT, "Scripts", "fixtures")
 OUT_DIR = os.path.join(ROOT, "Tests", "Fixtures")
 VENV = "/tmp/vittrain-fixtures-venv"
-REQUIREMENTS = ["torch", "timm", "safetensors", "h5py", "numpy"]
+REQUIREMENTS = ["torch", "timm", "safetensors", "h5py", "numpy", "transformers"]
 
 
 def have_requirements():

@@ -82,7 +82,8 @@ public struct Checkpoint {
     public static func read(_ path: String) throws -> Checkpoint {
         let file = try HDF5File.open(path)
         defer { file.close() }
-        let format = try? file.stringAttribute("format")
+        // A missing attribute means another kind of HDF5 file; a damaged one reports its own error.
+        let format = file.hasAttribute("format") ? try file.stringAttribute("format") : nil
         guard format == Checkpoint.format else {
             throw FileFormatError(file: path, message: "not a vittrain checkpoint (root attribute 'format' is \(format.map { "'\($0)'" } ?? "missing"); expected '\(Checkpoint.format)')")
         }

@@ -14,7 +14,7 @@ public enum MetricsLog {
         var object: [String: Any] = [
             "kind": "epoch", "epoch": m.epoch, "step": m.step, "train_loss": m.trainLoss,
             "train_accuracy": m.trainAccuracy, "lr": m.lr, "images_per_second": m.imagesPerSecond,
-            "seconds": m.seconds,
+            "seconds": m.seconds, "data_wait_seconds": m.dataWaitSeconds,
         ]
         if let e = m.eval {
             object["val_loss"] = e.loss

@@ -68,8 +68,8 @@ public final class ProgressHook: TrainerHook {
     }
 
     public func epochEnded(_ trainer: Trainer, _ m: EpochMetrics) throws {
-        write(String(format: "epoch %d/%d done in %@: train loss %.4f train acc %.2f%% %.1f img/s\n",
+        write(String(format: "epoch %d/%d done in %@: train loss %.4f train acc %.2f%% %.1f img/s, data wait %.1f%%\n",
                      m.epoch, trainer.config.train.epochs, ProgressHook.duration(m.seconds),
-                     m.trainLoss, 100 * m.trainAccuracy, m.imagesPerSecond))
+                     m.trainLoss, 100 * m.trainAccuracy, m.imagesPerSecond, 100 * m.dataWaitSeconds / max(m.seconds, 1e-9)))
     }
 }

@@ -146,10 +146,13 @@ public final class RunSetup {
     /// nil when `directory` can be created and written, else the problem (with the OS reason,
     /// such as "No space left on device").
     static func checkWritable(_ directory: String) -> String? {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            return "checkpoint.dir: cannot create \(directory) (\(error.localizedDescription))"
+        // Created component by component with POSIX calls, so a failure names the OS reason.
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                return "checkpoint.dir: cannot create \(path) (\(String(cString: strerror(errno))))"
+            }
         }
         let probe = (directory as NSString).appendingPathComponent(".write-test-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

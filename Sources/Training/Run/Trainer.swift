@@ -120,6 +120,7 @@ public final class Trainer {
                 }
             }
             // An epoch ends when its batches run out (or max_steps cuts it short).
+            iterator.cancel()
             let seconds = Date().timeIntervalSince(started)
             epoch += 1
             batchInEpoch = 0
@@ -131,7 +132,8 @@ public final class Trainer {
             }
             let metrics = EpochMetrics(epoch: epoch, step: step, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), lr: lr,
-                                       imagesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds, eval: eval)
+                                       imagesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds,
+                                       dataWaitSeconds: iterator.waitSeconds, eval: eval)
             if let accuracy = eval?.accuracy, accuracy > (bestAccuracy ?? -1) { bestAccuracy = accuracy }
             metricsHistory.append(MetricsLog.line(metrics))
             for hook in hooks { try hook.epochEnded(self, metrics) }

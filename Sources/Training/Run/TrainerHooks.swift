@@ -31,6 +31,8 @@ public struct EpochMetrics {
     public var lr: Double
     public var imagesPerSecond: Double
     public var seconds: Double
+    /// Time the loop spent waiting for the loader's next batch.
+    public var dataWaitSeconds: Double
     public var eval: EvalMetrics?
 }
 
