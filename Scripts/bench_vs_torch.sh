@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `vittrain bench` and Scripts/bench_torch.py back to back on the same case (same model,
 # batch and thread count) and prints one table with the ratios, so both sides see the same
-# machine load. Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm]   (default: all)
+# machine load. Each case runs its own copies of what it compares. Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm]   (default: all)
 # Environment: THREADS (2), STEPS (10), ROUNDS (1: repeat each case), PYTHON (/work/venv-torch/bin/python),
 # VITTRAIN (.build/release/vittrain), CIFAR (the CIFAR-10 binary folder; synthetic images of the same size when it is missing).
 set -euo pipefail
@@ -45,11 +45,11 @@ for round in $(seq "$ROUNDS"); do
       tiny)   ours "tiny-ours-$round" "${TINY_OURS[@]}"; torch_ "tiny-torch-$round" "${TINY_TORCH[@]}" ;;
       base)   ours "base-ours-$round" "${BASE_OURS[@]}"; torch_ "base-torch-$round" "${BASE_TORCH[@]}" ;;
       frozen) ours "frozen-ours-$round" "${BASE_OURS[@]}" "${FROZEN[@]}"
-              ours "base-ours-$round" "${BASE_OURS[@]}"
+              ours "frozen-base-ours-$round" "${BASE_OURS[@]}"
               torch_ "frozen-torch-$round" "${BASE_TORCH[@]}" --frozen-blocks 8 ;;
       gemm)   "$VT" bench --gemm --json --set "train.threads=$THREADS" --config Configs/quickstart.json \
                 > "$OUT/gemm-$round.json"
-              ours "base-ours-$round" "${BASE_OURS[@]}" ;;
+              ours "gemm-base-ours-$round" "${BASE_OURS[@]}" ;;
       *) echo "unknown case $c (tiny, base, frozen, gemm)" >&2; exit 2 ;;
     esac
   done
@@ -77,12 +77,12 @@ for r in range(1, rounds + 1):
         row("ViT-Base 224/16 b8 train" + tag, o["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", ">= 1.0x")
         rows.append(("ViT-Base peak memory" + tag, f"{o['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{o['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 1.0x", "MB"))
     if "frozen" in cases:
-        f, b, t = load("frozen-ours", r), load("base-ours", r), load("frozen-torch", r)
+        f, b, t = load("frozen-ours", r), load("frozen-base-ours", r), load("frozen-torch", r)
         row("ViT-Base 8 frozen vs our unfrozen" + tag, f["train_images_per_second"]["median"], b["train_images_per_second"]["median"], "images/s", ">= 1.3x")
         row("ViT-Base 8 frozen vs torch frozen" + tag, f["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", "-")
         rows.append(("ViT-Base frozen peak memory" + tag, f"{f['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{f['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 1.0x", "MB"))
     if "gemm" in cases:
-        g, b = load("gemm", r), load("base-ours", r)
+        g, b = load("gemm", r), load("gemm-base-ours", r)
         row("ViT-Base train GFLOP/s vs sgemm 1024^3" + tag, b["train_gflops"], g["gemm_gflops"], "GFLOP/s", ">= 0.60x")
 w = [max(len(str(x[i])) for x in rows + [("case", "ours", "torch/ref", "ratio", "target", "unit")]) for i in range(6)]
 for line in [("case", "ours", "torch/ref", "ratio", "target", "unit")] + rows:
