@@ -10,11 +10,7 @@ final class ImportExportTests: XCTestCase {
 
     /// Logits of the checkpoint at `path` on the fixture batch, and torch's for `key`.
     private func logits(of path: String, expected key: String) throws -> (ours: [Float], torch: [Float]) {
-        let checkpoint = try Checkpoint.read(path)
-        let model = try VisionTransformer.make(config: checkpoint.modelConfig, seed: 0)
-        var state: StateDictionary = [:]
-        for (p, shape, values) in checkpoint.parameters { state[p] = (shape, values) }
-        try model.load(state)
+        let model = try Checkpoint.read(path).makeModel(file: path)
         let expected = try HDF5File.open(ImportExportTests.interop.appendingPathComponent("expected.h5").path)
         defer { expected.close() }
         let (shape, images) = try expected.readFloats("images")

@@ -131,3 +131,24 @@ public struct Checkpoint {
             bestAccuracy: try? file.doubleAttribute("best_accuracy"))
     }
 }
+
+extension Checkpoint {
+    /// The stored parameters and buffers keyed by path, as `VisionTransformer.load` takes them.
+    public var stateDictionary: StateDictionary {
+        var state: StateDictionary = [:]
+        for (p, shape, values) in parameters { state[p] = (shape, values) }
+        return state
+    }
+
+    /// The model this checkpoint holds, rebuilt from its stored architecture and weights.
+    /// `file` names the checkpoint in load errors.
+    public func makeModel(file: String) throws -> VisionTransformer {
+        let model = try VisionTransformer.make(config: modelConfig, seed: 0)
+        do {
+            try model.load(stateDictionary, resamplePositionEmbedding: false)
+        } catch let error as ModelLoadError {
+            throw ModelLoadError.file(file, error)
+        }
+        return model
+    }
+}

@@ -12,7 +12,6 @@ public enum WeightFormat: String, CaseIterable {
 }
 
 public enum WeightImport {
-    public typealias Parameters = [String: (shape: [Int], values: [Float])]
 
     /// The metadata key under which `vittrain export` records the head count, which shapes
     /// cannot show.
@@ -21,14 +20,14 @@ public enum WeightImport {
     /// The parameters of a safetensors file in timm names, the format they came in, and the
     /// file's metadata.
     public static func readSafetensors(_ path: String, format: WeightFormat? = nil) throws
-        -> (parameters: Parameters, format: WeightFormat, metadata: [String: String]) {
+        -> (parameters: StateDictionary, format: WeightFormat, metadata: [String: String]) {
         // Integer tensors are allowed only as PyTorch's BatchNorm counter, which carries no weights.
         let (entries, metadata) = try Safetensors.inspect(path)
         if let bad = entries.first(where: { !["F32", "F16", "BF16"].contains($0.dtype) && !$0.name.hasSuffix("num_batches_tracked") }) {
             throw FileFormatError(file: path, message: "key '\(bad.name)' has dtype \(bad.dtype); expected F32, F16 or BF16")
         }
         let (tensors, _) = try Safetensors.read(path, skippingUnsupportedDTypes: true)
-        var raw: Parameters = [:]
+        var raw: StateDictionary = [:]
         for (name, t) in tensors { raw[name] = (t.shape, t.values) }
         let detected = format ?? (HuggingFaceViT.isHuggingFace(raw.keys) ? .hf : .timm)
         switch detected {
@@ -39,7 +38,7 @@ public enum WeightImport {
 
     /// The ViT architecture that timm-named `parameters` describe. Heads cannot be seen in the
     /// shapes; they come from `heads` (an HF config.json) or from the preset with the same width.
-    public static func inferConfig(_ parameters: Parameters, heads: Int? = nil, file: String) throws -> ViTConfig {
+    public static func inferConfig(_ parameters: StateDictionary, heads: Int? = nil, file: String) throws -> ViTConfig {
         func shape(_ key: String) throws -> [Int] {
             guard let s = parameters[key]?.shape else {
                 throw FileFormatError(file: file, message: "no parameter '\(key)'; cannot infer the architecture")

@@ -12,9 +12,7 @@ public enum InitialWeights {
         if path.hasSuffix(".safetensors") {
             return try WeightImport.readSafetensors(path).parameters
         }
-        var result: StateDictionary = [:]
-        for (p, shape, values) in try Checkpoint.read(path).parameters { result[p] = (shape, values) }
-        return result
+        return try Checkpoint.read(path).stateDictionary
     }
 
     /// Loads `path` into `model`, leaving `skip` patterns at their fresh initialisation; returns

@@ -74,9 +74,7 @@ public final class Trainer {
     }
 
     private func restore(from checkpoint: Checkpoint) throws {
-        var state: StateDictionary = [:]
-        for (p, shape, values) in checkpoint.parameters { state[p] = (shape, values) }
-        _ = try model.load(state, strict: true, resamplePositionEmbedding: false)
+        _ = try model.load(checkpoint.stateDictionary, strict: true, resamplePositionEmbedding: false)
         optimizer.restore(step: checkpoint.optimizerStep, state: checkpoint.optimizerState)
         if !checkpoint.modelRandomState.isEmpty {
             model.randomSource.generator.state = checkpoint.modelRandomState

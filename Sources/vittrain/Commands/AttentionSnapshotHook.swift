@@ -53,11 +53,15 @@ final class AttentionSnapshotHook: TrainerHook {
         let snapshot = try captured.snapshot()
         try record.append(epoch: epoch, snapshot: snapshot, fullMaps: fullMaps ? captured.attentions : nil)
         if let masks {
-            let score = try MaskScore.scores(rollout: snapshot.rollout, masks: masks, maskHeight: maskSize.height,
-                                             maskWidth: maskSize.width, gridHeight: captured.gridHeight,
-                                             gridWidth: captured.gridWidth)
-            log(String(format: "epoch %d: rollout puts %.2f× the chance share of attention on the objects of %d probe images",
-                       epoch, score.mean, masks.count))
+            // Two rollouts: Abnar & Zuidema's (mean over heads), and the sharper variant that
+            // vit-explain recommends (max over heads, the lowest 90% of patch links dropped).
+            func score(_ rollout: Tensor) throws -> Float {
+                try MaskScore.scores(rollout: rollout, masks: masks, maskHeight: maskSize.height, maskWidth: maskSize.width,
+                                     gridHeight: captured.gridHeight, gridWidth: captured.gridWidth).mean
+            }
+            let sharp = try AttentionRollout(fusion: .max, discardRatio: 0.9).clsMap(captured.attentions)
+            log(String(format: "epoch %d: rollout puts %.2f× (mean fusion) and %.2f× (max fusion, discard 0.9) the chance share of attention on the objects of %d probe images",
+                       epoch, try score(snapshot.rollout), try score(sharp), masks.count))
         }
     }
 }

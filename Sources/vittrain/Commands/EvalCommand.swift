@@ -49,14 +49,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let saved = try Checkpoint.read(checkpoint)
-            let model = try VisionTransformer.make(config: saved.modelConfig, seed: 0)
-            var state: StateDictionary = [:]
-            for (p, shape, values) in saved.parameters { state[p] = (shape, values) }
-            do {
-                try model.load(state, resamplePositionEmbedding: false)
-            } catch let error as ModelLoadError {
-                throw ModelLoadError.file(checkpoint, error)
-            }
+            let model = try saved.makeModel(file: checkpoint)
             let dataset = try openDataset(saved.config, model: model.config)
             let normalization = saved.config.data.normalize && !noNormalize
                 ? (saved.config.data.mean.map { $0.map(Float.init) } ?? dataset.defaultNormalization.mean,

@@ -72,8 +72,6 @@ struct ExportCommand: ParsableCommand {
             let saved = try Checkpoint.read(checkpoint)
             let folder = (out as NSString).deletingLastPathComponent
             if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-            var parameters: WeightImport.Parameters = [:]
-            for (p, shape, values) in saved.parameters { parameters[p] = (shape, values) }
             let m = saved.modelConfig
             let metadata = ["format": "pt", WeightImport.headsMetadataKey: String(m.numHeads)]
             switch format {
@@ -81,7 +79,7 @@ struct ExportCommand: ParsableCommand {
                 try Safetensors.write(saved.parameters.map { ($0.path, $0.shape, $0.values) },
                                       metadata: metadata, to: out)
             case .hf:
-                let hf = HuggingFaceViT.huggingFaceState(from: parameters)
+                let hf = HuggingFaceViT.huggingFaceState(from: saved.stateDictionary)
                 try Safetensors.write(hf.keys.sorted().map { ($0, hf[$0]!.shape, hf[$0]!.values) },
                                       metadata: metadata, to: out)
                 let json = HuggingFaceConfig.json(for: m)
