@@ -36,8 +36,10 @@ struct CLIRunner {
         try text.write(toFile: path(name), atomically: true, encoding: .utf8)
     }
 
-    /// Starts the binary; the caller waits (or signals) it.
-    func start(_ arguments: [String], stdout: Pipe = Pipe(), stderr: Pipe = Pipe()) throws -> Process {
+    /// Starts the binary; the caller waits (or signals) it. Output is discarded unless the caller
+    /// passes a pipe (which it must then read).
+    func start(_ arguments: [String], stdout: Any = FileHandle.nullDevice,
+               stderr: Any = FileHandle.nullDevice) throws -> Process {
         let process = Process()
         process.executableURL = CLIRunner.binary
         process.arguments = arguments
@@ -48,17 +50,33 @@ struct CLIRunner {
         return process
     }
 
+    /// Runs the binary to completion. Output goes to files, not pipes: a long run's log would
+    /// fill a pipe while the test waits for the other stream, and both sides would block.
     @discardableResult
     func run(_ arguments: [String]) throws -> Result {
-        let out = Pipe(), err = Pipe()
-        let process = try start(arguments, stdout: out, stderr: err)
-        // Read before waiting, so a full pipe cannot block the child.
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        let id = UUID().uuidString
+        let outPath = path(".stdout-\(id)"), errPath = path(".stderr-\(id)")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = Process()
+        process.executableURL = CLIRunner.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
         process.waitUntilExit()
+        try out.close()
+        try err.close()
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
         return Result(status: process.terminationStatus,
-                      stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+                      stdout: try String(contentsOfFile: outPath, encoding: .utf8),
+                      stderr: try String(contentsOfFile: errPath, encoding: .utf8))
     }
 
     func remove() {

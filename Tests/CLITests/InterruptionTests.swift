@@ -29,7 +29,8 @@ final class InterruptionTests: XCTestCase {
         let cli = try CLIRunner()
         defer { cli.remove() }
         try cli.write(InterruptionTests.config, to: "tiny.json")
-        let epochs = "train.epochs=6"
+        // Long enough that the interrupt lands well before the end.
+        let epochs = "train.epochs=150"
         XCTAssertEqual(try cli.run(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=straight"]).status, 0)
 
         let err = Pipe()
@@ -45,7 +46,7 @@ final class InterruptionTests: XCTestCase {
         let file = try HDF5File.open(cli.path("stopped/last.h5"))
         let epoch = try file.intAttribute("epoch")
         file.close()
-        XCTAssertLessThan(epoch, 6, "the run should have stopped early")
+        XCTAssertLessThan(epoch, 150, "the run should have stopped early")
 
         let resumed = try cli.run(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=stopped", "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
@@ -58,7 +59,12 @@ final class InterruptionTests: XCTestCase {
         try cli.write(InterruptionTests.config, to: "tiny.json")
         // Many short epochs, so kills land in steps, in evaluations and in checkpoint writes.
         let epochs = "train.epochs=150"
+        let started = Date()
         XCTAssertEqual(try cli.run(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=straight"]).status, 0)
+        // Each killed run gets at most 8% of an uninterrupted run's time, so ten kills always
+        // happen before the run could finish; many land in start-up, steps, evals and writes.
+        let runMicroseconds = Date().timeIntervalSince(started) * 1e6
+        let killWindow = UInt32(max(30_000, 0.03 * runMicroseconds))...UInt32(max(60_000, 0.08 * runMicroseconds))
 
         var rng = SystemRandomNumberGenerator()
         var kills = 0
@@ -68,7 +74,7 @@ final class InterruptionTests: XCTestCase {
             let resume = FileManager.default.fileExists(atPath: cli.path("killed/last.h5"))
             let process = try cli.start(["--config", "tiny.json", "--set", epochs, "--set", "checkpoint.dir=killed"]
                                         + (resume ? ["--resume"] : []))
-            usleep(UInt32.random(in: 50_000...700_000, using: &rng))
+            usleep(UInt32.random(in: killWindow, using: &rng))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
