@@ -112,7 +112,7 @@ public final class RunSetup {
     }
 
     /// The normalisation of the config, or the dataset's defaults.
-    static func normalization(_ data: DataSection, dataset: ImageDataset) -> (mean: [Float], std: [Float]) {
+    public static func normalization(_ data: DataSection, dataset: ImageDataset) -> (mean: [Float], std: [Float]) {
         let defaults = dataset.defaultNormalization
         return (data.mean.map { $0.map(Float.init) } ?? defaults.mean, data.std.map { $0.map(Float.init) } ?? defaults.std)
     }

@@ -52,9 +52,7 @@ struct EvalCommand: ParsableCommand {
             let model = try saved.makeModel(file: checkpoint)
             let dataset = try openDataset(saved.config, model: model.config)
             let normalization = saved.config.data.normalize && !noNormalize
-                ? (saved.config.data.mean.map { $0.map(Float.init) } ?? dataset.defaultNormalization.mean,
-                   saved.config.data.std.map { $0.map(Float.init) } ?? dataset.defaultNormalization.std)
-                : nil
+                ? RunSetup.normalization(saved.config.data, dataset: dataset) : nil
             let size = model.config.imageSize
             let loader = try DataLoader(dataset: dataset, batchSize: batch, shuffle: false, seed: 0,
                                         normalization: normalization,
