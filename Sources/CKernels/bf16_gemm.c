@@ -108,23 +108,50 @@ VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long widt
     }
 }
 
+/// Transposes a 16×16 block of 32-bit words in registers: r[i] word j ↔ r[j] word i.
+VT_AVX512 static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {            // per 128-bit lane: pairs of rows interleaved
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {            // r[g + e], lane L: rows g..g+3 of word 4L + e
+        r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+        r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+        r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+        r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+    }
+    for (int e = 0; e < 4; e++) {                // gather lane L of the four row groups
+        __m512i even0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0x88);
+        __m512i odd0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0xDD);
+        __m512i even1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0x88);
+        __m512i odd1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0xDD);
+        t[e] = _mm512_shuffle_i32x4(even0, even1, 0x88);
+        t[8 + e] = _mm512_shuffle_i32x4(even0, even1, 0xDD);
+        t[4 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0x88);
+        t[12 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
 /// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
-/// Output [kp][panelWidth] words; lines beyond `width` are zero.
+/// Output [kp][panelWidth] words; lines beyond `width` are zero. Sixteen lines × sixteen pairs
+/// are converted, then transposed in registers so each pair's words are stored together.
 VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long width, int panelWidth,
                                       uint32_t *out) {
     long kp = (kc + 1) / 2;
-    uint32_t chunk[16] __attribute__((aligned(64)));
-    for (long j = 0; j < panelWidth; j++) {
-        if (j >= width) {
-            for (long p = 0; p < kp; p++) out[p * panelWidth + j] = 0;
-            continue;
-        }
-        const float *line = x + j * ld;
+    for (long jb = 0; jb < panelWidth; jb += 16) {
+        long lines = width - jb;
+        __mmask16 store = lowMask(panelWidth - jb);
         for (long p0 = 0; p0 < kp; p0 += 16) {
-            _mm512_store_si512(chunk, pairAlongK(line + 2 * p0, kc - 2 * p0));
+            __m512i r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = j < lines ? pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0)
+                                 : _mm512_setzero_si512();
+            transpose16(r);
             long count = kp - p0 < 16 ? kp - p0 : 16;
-            uint32_t *dst = out + p0 * panelWidth + j;
-            for (long q = 0; q < count; q++) dst[q * panelWidth] = chunk[q];
+            for (long q = 0; q < count; q++)
+                _mm512_mask_storeu_epi32(out + (p0 + q) * panelWidth + jb, store, r[q]);
         }
     }
 }
