@@ -14,14 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define VT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,prfchw")))
 
 enum {
     MR = 14,          // rows per register tile: 14×2 accumulators + 2 B vectors of 32 zmm
     NR = 32,          // columns per register tile (two zmm of fp32)
-    KCP = 192,        // k pairs per block: a 32-column B panel is 24 KB and stays in L1
-    MC = 14 * 24,     // rows of op(A) per block: 336 × 192 pairs × 4 B = 258 KB, in L2
-    NC = 3072,        // columns of op(B) per block: 3072 × 192 × 4 B = 2.3 MB, in L3
+    KCP = 384,        // k pairs per block (a multiple of 16): fewer passes over C beat keeping the
+                      // 48 KB B panel in L1; ViT's k = 576 and 768 then take one or two blocks
+    MC = 14 * 24,     // rows of op(A) per block: 336 × 384 pairs × 4 B = 516 KB, in L2
+    NC = 3072,        // columns of op(B) per block: 3072 × 384 × 4 B = 4.7 MB, in L3
 };
 
 // ---- Per-thread pack buffers (grown on demand, freed when the thread exits) ----
@@ -135,19 +136,24 @@ VT_AVX512 static inline void transpose16(__m512i r[16]) {
 }
 
 /// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
-/// Output [kp][panelWidth] words; lines beyond `width` are zero. Sixteen lines × sixteen pairs
-/// are converted, then transposed in registers so each pair's words are stored together.
+/// Output [kp][panelWidth] words; lines beyond `width` are zero. Each group of sixteen lines is
+/// first converted line by line into a small L1 buffer (reading memory in order, which the
+/// prefetchers follow, unlike sixteen short interleaved streams), then transposed sixteen pairs
+/// at a time in registers so each pair's words are stored together.
 VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long width, int panelWidth,
                                       uint32_t *out) {
     long kp = (kc + 1) / 2;
+    uint32_t converted[16][KCP] __attribute__((aligned(64)));   // 24 KB: [line][pair]
     for (long jb = 0; jb < panelWidth; jb += 16) {
-        long lines = width - jb;
+        long lines = width - jb < 16 ? width - jb : 16;
         __mmask16 store = lowMask(panelWidth - jb);
+        for (long j = 0; j < lines; j++)
+            for (long p0 = 0; p0 < kp; p0 += 16)
+                _mm512_store_si512(&converted[j][p0], pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0));
         for (long p0 = 0; p0 < kp; p0 += 16) {
             __m512i r[16];
             for (int j = 0; j < 16; j++)
-                r[j] = j < lines ? pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0)
-                                 : _mm512_setzero_si512();
+                r[j] = j < lines ? _mm512_load_si512(&converted[j][p0]) : _mm512_setzero_si512();
             transpose16(r);
             long count = kp - p0 < 16 ? kp - p0 : 16;
             for (long q = 0; q < count; q++)
@@ -204,6 +210,11 @@ tile(const int ROWS, long kp, const uint32_t *ap, const uint32_t *bp, float *c, 
      long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
     for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
+    for (int r = 0; r < ROWS; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + 16, 1, 3);
+    }
     for (long p = 0; p < kp; p++) {
         __m512bh b0 = (__m512bh)_mm512_load_si512(bp + p * NR);
         __m512bh b1 = (__m512bh)_mm512_load_si512(bp + p * NR + 16);
