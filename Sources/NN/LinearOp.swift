@@ -37,10 +37,11 @@ extension Tensor {
             g.withUnsafeBufferPointer { dy in
                 if x.requiresGrad {            // dx [R, I] += dy [R, O] · W [O, I]
                     weight.data.withUnsafeBufferPointer { w in
-                        x.withGradBuffer { dx in
+                        x.withGradBuffer(assigningIfFresh: { dx, fresh in
+                            if fresh && outputs == 0 { dx.initialize(repeating: 0) }   // an empty GEMM writes nothing
                             BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs,
-                                       a: dy.baseAddress!, b: w.baseAddress!, beta: 1, c: dx.baseAddress!)
-                        }
+                                       a: dy.baseAddress!, b: w.baseAddress!, beta: fresh ? 0 : 1, c: dx.baseAddress!)
+                        })
                     }
                 }
                 if weight.requiresGrad {       // dW [O, I] += dyᵀ [O, R] · x [R, I]

@@ -62,6 +62,15 @@ extension Tensor {
         return try grad!.withUnsafeMutableBufferPointer { try body($0) }
     }
 
+    /// Like `withGradBuffer`, but a gradient created by this call is left unfilled and `body`
+    /// gets `fresh == true`: it must then write every element (assign, or GEMM with beta 0)
+    /// instead of adding. Saves zero-filling and re-reading a large interior gradient.
+    public func withGradBuffer<R>(assigningIfFresh body: (UnsafeMutableBufferPointer<Float>, _ fresh: Bool) throws -> R) rethrows -> R {
+        let fresh = grad == nil
+        if fresh { grad = [Float](unsafeUninitializedCapacity: count) { _, n in n = count } }
+        return try grad!.withUnsafeMutableBufferPointer { try body($0, fresh) }
+    }
+
     /// Reverse-mode pass from this tensor. Without `gradient` the tensor must hold one element
     /// and its gradient is 1. Leaves accumulate into `.grad`; the graph is freed afterwards.
     public func backward(gradient: [Float]? = nil) {

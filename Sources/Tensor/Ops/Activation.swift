@@ -26,7 +26,7 @@ extension Tensor {
         let result = Tensor(shape: shape, data: out)
         let input = self
         Tensor.record(result, parents: [input]) { g in
-            input.withGradBuffer { dx in
+            input.withGradBuffer(assigningIfFresh: { dx, fresh in
                 g.withUnsafeBufferPointer { dy in
                     input.data.withUnsafeBufferPointer { x in
                         Parallel.forRanges(dx.count, costPerItem: 16) { range in
@@ -34,12 +34,13 @@ extension Tensor {
                             for i in range {
                                 let v = input[i]
                                 let (cdf, pdf) = Tensor.normalCDFAndDensity(v)
-                                grad[i] += upstream[i] * (cdf + v * pdf)
+                                let local = upstream[i] * (cdf + v * pdf)
+                                grad[i] = fresh ? local : grad[i] + local
                             }
                         }
                     }
                 }
-            }
+            })
         }
         return result
     }

@@ -71,7 +71,10 @@ extension Tensor {
         let kept = keepProbabilities ? Tensor(shape: [b, h, t, t], data: probabilities) : nil
 
         Tensor.record(output, parents: [qkv]) { g in
-            qkv.withGradBuffer { dqkv in
+            // Each of dQ, dK, dV is written by exactly one GEMM per (b, h), so a fresh gradient
+            // buffer needs no zero fill: those GEMMs then assign (beta 0) instead of adding.
+            qkv.withGradBuffer(assigningIfFresh: { dqkv, fresh in
+                let beta: Float = fresh ? 0 : 1
                 g.withUnsafeBufferPointer { dOut in
                     qkv.data.withUnsafeBufferPointer { x in
                         probabilities.withUnsafeBufferPointer { pAll in
@@ -95,7 +98,7 @@ extension Tensor {
                                     }
                                     // dV += drop(P)ᵀ · dO
                                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                                               a: weights, lda: t, b: dO, ldb: d, beta: 1, c: dV, ldc: 3 * d)
+                                               a: weights, lda: t, b: dO, ldb: d, beta: beta, c: dV, ldc: 3 * d)
                                     // d drop(P) = dO · vᵀ, then through the mask: dP
                                     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
                                                a: dO, lda: d, b: v, ldb: 3 * d, c: dS, ldc: t)
@@ -108,21 +111,20 @@ extension Tensor {
                                     // dS = P ∘ (dP − rowsum(dP ∘ P))
                                     for row in 0..<t {
                                         let pr = p + row * t, dr = dS + row * t
-                                        var dot: Float = 0
-                                        for j in 0..<t { dot += pr[j] * dr[j] }
+                                        let dot = RowMath.dot(pr, dr, count: t)
                                         for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                                     }
                                     // dQ += scale · dS · k,  dK += scale · dSᵀ · q
                                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, lda: t, b: k, ldb: 3 * d, beta: 1, c: dQ, ldc: 3 * d)
+                                               a: dS, lda: t, b: k, ldb: 3 * d, beta: beta, c: dQ, ldc: 3 * d)
                                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, lda: t, b: q, ldb: 3 * d, beta: 1, c: dK, ldc: 3 * d)
+                                               a: dS, lda: t, b: q, ldb: 3 * d, beta: beta, c: dK, ldc: 3 * d)
                                 }
                             }
                         }
                     }
                 }
-            }
+            })
         }
         return (output, kept)
     }

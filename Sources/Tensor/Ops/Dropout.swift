@@ -26,16 +26,11 @@ extension Tensor {
 
     /// y[i] = x[i] · mask[i / run]; the backward multiplies by the same mask.
     private func applyMask(_ mask: [Float], run: Int) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
+        // Every element is written, so no zero fill.
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
-                mask.withUnsafeBufferPointer { m in
-                    Parallel.forRanges(count) { range in
-                        // Local pointers so the compiler can vectorise (see gelu).
-                        let input = x.baseAddress!, output = o.baseAddress!, factors = m.baseAddress!
-                        for i in range { output[i] = input[i] * factors[i / run] }
-                    }
-                }
+                Tensor.scaleRuns(x.baseAddress!, by: mask, run: run, into: o.baseAddress!, accumulate: false)
             }
         }
         let result = Tensor(shape: shape, data: out)
@@ -43,16 +38,41 @@ extension Tensor {
         Tensor.record(result, parents: [input]) { g in
             input.withGradBuffer { gx in
                 g.withUnsafeBufferPointer { dy in
-                    mask.withUnsafeBufferPointer { m in
-                        Parallel.forRanges(gx.count) { range in
-                            let grad = gx.baseAddress!, upstream = dy.baseAddress!, factors = m.baseAddress!
-                            for i in range { grad[i] += upstream[i] * factors[i / run] }
-                        }
-                    }
+                    Tensor.scaleRuns(dy.baseAddress!, by: mask, run: run, into: gx.baseAddress!, accumulate: true)
                 }
             }
         }
         return result
+    }
+
+    /// y[s·run + j] (+)= x[s·run + j] · factors[s]: one factor per run of `run` elements, so the
+    /// inner loop is a plain scaled copy (no per-element division) and vectorises.
+    private static func scaleRuns(_ x: UnsafePointer<Float>, by factors: [Float], run: Int,
+                                  into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        factors.withUnsafeBufferPointer { f in
+            if run == 1 {    // dropout: one factor per element
+                Parallel.forRanges(f.count) { range in
+                    let factor = f.baseAddress!
+                    if accumulate {
+                        for i in range { y[i] += x[i] * factor[i] }
+                    } else {
+                        for i in range { y[i] = x[i] * factor[i] }
+                    }
+                }
+                return
+            }
+            Parallel.forRanges(f.count, costPerItem: run) { runs in
+                let factor = f.baseAddress!
+                for s in runs {
+                    let input = x + s * run, output = y + s * run, scale = factor[s]
+                    if accumulate {
+                        for j in 0..<run { output[j] += input[j] * scale }
+                    } else {
+                        for j in 0..<run { output[j] = input[j] * scale }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -22,28 +22,27 @@ extension Tensor {
         var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // [R, D], all written below
         var means = [Float](repeating: 0, count: rows)    // [R]
         var rstds = [Float](repeating: 0, count: rows)    // [R]
-        let w = weight?.data, b = bias?.data
+        // Without an affine part the weight is all ones and the bias all zeros.
+        let w = weight?.data ?? [Float](repeating: 1, count: d)
+        let b = bias?.data ?? [Float](repeating: 0, count: d)
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
                 means.withUnsafeMutableBufferPointer { meanOut in
                     rstds.withUnsafeMutableBufferPointer { rstdOut in
-                        Parallel.forRanges(rows, costPerItem: d * 4) { range in
-                            for r in range {
-                                let xr = x.baseAddress! + r * d, yr = o.baseAddress! + r * d
-                                var sum: Float = 0
-                                for j in 0..<d { sum += xr[j] }
-                                let mean = sum / Float(d)
-                                var sq: Float = 0
-                                for j in 0..<d { let t = xr[j] - mean; sq += t * t }
-                                let rstd = 1 / (sq / Float(d) + eps).squareRoot()
-                                for j in 0..<d {
-                                    var v = (xr[j] - mean) * rstd
-                                    if let w { v *= w[j] }
-                                    if let b { v += b[j] }
-                                    yr[j] = v
+                        w.withUnsafeBufferPointer { wp in
+                            b.withUnsafeBufferPointer { bp in
+                                Parallel.forRanges(rows, costPerItem: d * 4) { range in
+                                    let scale = wp.baseAddress!, shift = bp.baseAddress!
+                                    for r in range {
+                                        let xr = x.baseAddress! + r * d, yr = o.baseAddress! + r * d
+                                        let mean = RowMath.sum(xr, count: d) / Float(d)
+                                        let variance = RowMath.squaredDeviation(xr, from: mean, count: d) / Float(d)
+                                        let rstd = 1 / (variance + eps).squareRoot()
+                                        for j in 0..<d { yr[j] = (xr[j] - mean) * rstd * scale[j] + shift[j] }
+                                        meanOut[r] = mean
+                                        rstdOut[r] = rstd
+                                    }
                                 }
-                                meanOut[r] = mean
-                                rstdOut[r] = rstd
                             }
                         }
                     }
@@ -56,32 +55,35 @@ extension Tensor {
         Tensor.record(result, parents: parents) { g in
             // dinp = rstd · (dnorm − mean(dnorm) − x̂ · mean(dnorm · x̂)), with dnorm = g · weight.
             if input.requiresGrad {
-                input.withGradBuffer { dinp in
+                input.withGradBuffer(assigningIfFresh: { dinp, fresh in
                     g.withUnsafeBufferPointer { dout in
                         input.data.withUnsafeBufferPointer { x in
-                            Parallel.forRanges(rows, costPerItem: d * 6) { range in
-                                for r in range {
-                                    let xr = x.baseAddress! + r * d, gr = dout.baseAddress! + r * d
-                                    let dr = dinp.baseAddress! + r * d
-                                    let mean = means[r], rstd = rstds[r]
-                                    var dnormMean: Float = 0, dnormNormMean: Float = 0
-                                    for j in 0..<d {
-                                        let dnorm = w.map { $0[j] * gr[j] } ?? gr[j]
-                                        dnormMean += dnorm
-                                        dnormNormMean += dnorm * (xr[j] - mean) * rstd
-                                    }
-                                    dnormMean /= Float(d)
-                                    dnormNormMean /= Float(d)
-                                    for j in 0..<d {
-                                        let dnorm = w.map { $0[j] * gr[j] } ?? gr[j]
-                                        let norm = (xr[j] - mean) * rstd
-                                        dr[j] += (dnorm - dnormMean - norm * dnormNormMean) * rstd
+                            w.withUnsafeBufferPointer { wp in
+                                Parallel.forRanges(rows, costPerItem: d * 6) { range in
+                                    let scale = wp.baseAddress!
+                                    // dnorm = g · weight for one row; each thread has its own.
+                                    withUnsafeTemporaryAllocation(of: Float.self, capacity: d) { dnormRow in
+                                        let dnorm = dnormRow.baseAddress!
+                                        for r in range {
+                                            let xr = x.baseAddress! + r * d, gr = dout.baseAddress! + r * d
+                                            let dr = dinp.baseAddress! + r * d
+                                            let mean = means[r], rstd = rstds[r]
+                                            for j in 0..<d { dnorm[j] = scale[j] * gr[j] }
+                                            let dnormMean = RowMath.sum(dnorm, count: d) / Float(d)
+                                            let dnormNormMean = rstd * RowMath.dot(dnorm, xr, centredOn: mean, count: d)
+                                                / Float(d)
+                                            for j in 0..<d {
+                                                let norm = (xr[j] - mean) * rstd
+                                                let local = (dnorm[j] - dnormMean - norm * dnormNormMean) * rstd
+                                                dr[j] = fresh ? local : dr[j] + local
+                                            }
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                }
+                })
             }
             // dweight = Σ_rows g · x̂, dbias = Σ_rows g: parallel over column blocks, so each
             // thread owns its columns and no partial sums need merging.

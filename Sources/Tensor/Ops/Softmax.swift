@@ -79,15 +79,25 @@ extension Tensor {
     static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                            length: Int, stride: Int, logarithm: Bool) {
         var maximum = -Float.infinity
-        for j in 0..<length { maximum = Swift.max(maximum, x[j * stride]) }
+        if stride == 1 {
+            maximum = RowMath.maximum(x, count: length)
+        } else {
+            for j in 0..<length { maximum = Swift.max(maximum, x[j * stride]) }
+        }
         // A row of all −∞ (fully masked) has no finite maximum; using 0 keeps it finite (FastMath.exp
         // clamps, so the row comes out uniform) rather than 0/0. NaN inputs still give NaN.
         if maximum == -.infinity { maximum = 0 }
         var total: Float = 0
-        for j in 0..<length {
-            let e = FastMath.exp(x[j * stride] - maximum)
-            y[j * stride] = e
-            total += e
+        if stride == 1 {
+            // Exponentials first (a loop with no running sum vectorises), then their sum.
+            for j in 0..<length { y[j] = FastMath.exp(x[j] - maximum) }
+            total = RowMath.sum(y, count: length)
+        } else {
+            for j in 0..<length {
+                let e = FastMath.exp(x[j * stride] - maximum)
+                y[j * stride] = e
+                total += e
+            }
         }
         if logarithm {
             // (x − max) − log Σ, not x − (max + log Σ): the latter loses digits for large x.
