@@ -91,8 +91,10 @@ static inline __mmask16 lowMask(long count) {
     return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
-/// Packs `width` (≤ panelWidth) lines that run along a "wide" axis whose pairs come from two
-/// consecutive k-rows: element (kk, j) at x[kk*ld + j]. Output [kp][panelWidth] words.
+/// Packs `width` lines that run along a "wide" axis whose pairs come from two consecutive k-rows:
+/// element (kk, j) at x[kk*ld + j]. Output: panels of panelWidth lines, each [kp][panelWidth]
+/// words (the last panel zero-padded). Each pair of k-rows is read once across the whole width,
+/// so memory is streamed in order instead of in narrow strided columns.
 VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long width, int panelWidth,
                                      uint32_t *out) {
     __m512i index = interleaveIndex();
@@ -100,11 +102,13 @@ VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long widt
     for (long p = 0; p < kp; p++) {
         const float *row0 = x + 2 * p * ld;
         const float *row1 = 2 * p + 1 < kc ? row0 + ld : NULL;
-        for (int h = 0; h < panelWidth; h += 16) {
-            __mmask16 mask = lowMask(width - h);
-            __m512i words = pairRows(mask, row0 + h, row1 ? row1 + h : NULL, index);
-            __mmask16 store = lowMask(panelWidth - h);
-            _mm512_mask_storeu_epi32(out + p * panelWidth + h, store, words);
+        for (long j = 0; j < width; j += panelWidth) {
+            uint32_t *dst = out + (j / panelWidth) * kp * panelWidth + p * panelWidth;
+            for (int h = 0; h < panelWidth; h += 16) {
+                __mmask16 mask = lowMask(width - j - h);
+                __m512i words = pairRows(mask, row0 + j + h, row1 ? row1 + j + h : NULL, index);
+                _mm512_mask_storeu_epi32(dst + h, lowMask(panelWidth - h), words);
+            }
         }
     }
 }
@@ -165,24 +169,22 @@ VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long wid
 /// op(B)[pc..pc+kc, jc..jc+nc] → NR-column panels, each [kp][NR].
 VT_AVX512 static void packB(int transB, const float *b, long ldb, long pc, long jc, long kc, long nc,
                             uint32_t *out) {
+    if (!transB) { packRowsPaired(b + pc * ldb + jc, ldb, kc, nc, NR, out); return; }
     long kp = (kc + 1) / 2;
     for (long j = 0; j < nc; j += NR) {
         long width = nc - j < NR ? nc - j : NR;
-        uint32_t *panel = out + (j / NR) * kp * NR;
-        if (transB) packLinesAlongK(b + (jc + j) * ldb + pc, ldb, kc, width, NR, panel);
-        else packRowsPaired(b + pc * ldb + jc + j, ldb, kc, width, NR, panel);
+        packLinesAlongK(b + (jc + j) * ldb + pc, ldb, kc, width, NR, out + (j / NR) * kp * NR);
     }
 }
 
 /// op(A)[ic..ic+mc, pc..pc+kc] → MR-row panels, each [kp][MR].
 VT_AVX512 static void packA(int transA, const float *a, long lda, long ic, long pc, long mc, long kc,
                             uint32_t *out) {
+    if (transA) { packRowsPaired(a + pc * lda + ic, lda, kc, mc, MR, out); return; }
     long kp = (kc + 1) / 2;
     for (long i = 0; i < mc; i += MR) {
         long height = mc - i < MR ? mc - i : MR;
-        uint32_t *panel = out + (i / MR) * kp * MR;
-        if (transA) packRowsPaired(a + pc * lda + ic + i, lda, kc, height, MR, panel);
-        else packLinesAlongK(a + (ic + i) * lda + pc, lda, kc, height, MR, panel);
+        packLinesAlongK(a + (ic + i) * lda + pc, lda, kc, height, MR, out + (i / MR) * kp * MR);
     }
 }
 
