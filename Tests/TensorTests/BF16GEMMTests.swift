@@ -104,7 +104,7 @@ final class BF16GEMMTests: XCTestCase {
         print("bf16 gemm edge sizes: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
     }
 
-    /// Sizes that cross the kernel's blocks: 336 rows, 768 k (384 pairs), 3072 columns, with odd
+    /// Sizes that cross the kernel's blocks: 336 rows, 768 k (384 pairs), 1536 columns, with odd
     /// remainders, in every transpose combination and every alpha/beta variant.
     func testBlockBoundariesAllTransposes() {
         let shapes = [(577, 192, 65), (337, 3073, 3), (29, 47, 769), (353, 65, 770), (192, 577, 577)]
