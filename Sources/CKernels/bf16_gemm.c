@@ -1,7 +1,7 @@
 // AVX-512 BF16 GEMM: C = alpha·op(A)·op(B) + beta·C with inputs rounded to bf16 while packing and
-// products summed in fp32 by vdpbf16ps. Goto-style blocking: a KC×NC block of op(B) and an MC×KC
-// block of op(A) are packed (and converted) once each, then MR×NR register tiles sweep them,
-// each MR-row micro-panel of A across the whole B block (columns innermost).
+// products summed in fp32 by vdpbf16ps. Goto-style blocking: a KC×NC block of op(B) is packed (and
+// converted) once; then each MR-row panel of op(A) is packed and swept across that whole block by
+// MR×NR register tiles (columns innermost, so C is written row band by row band).
 // Packed layouts (one 32-bit word = a bf16 pair {x[k even], x[k odd]}, low half = even k):
 //   B panel: [kp pairs][NR=32 columns]   — two zmm per pair, the vdpbf16ps "b" operand
 //   A panel: [kp pairs][MR=14 rows]      — each word broadcast to all 16 lanes
@@ -23,7 +23,6 @@ enum {
     KCP = 384,        // k pairs per block (a multiple of 16): ViT's k = 576 and 768 take one
                       // block, so C is written once; the A micro-panel (14 × 384 × 4 B = 21 KB)
                       // stays in L1 while it sweeps the B block
-    MC = 14 * 24,     // rows of op(A) packed at a time: 336 × 384 pairs × 4 B = 516 KB
     NC = 1536,        // columns of op(B) per block: 1536 × 384 × 4 B = 2.4 MB, streamed from
                       // L2/L3 once per micro-panel. Measured: NC 1536 ≈ 768 > 384, and columns
                       // innermost beat rows innermost by up to 15% when C is large (C is then
@@ -182,15 +181,12 @@ VT_AVX512 static void packB(int transB, const float *b, long ldb, long pc, long 
     }
 }
 
-/// op(A)[ic..ic+mc, pc..pc+kc] → MR-row panels, each [kp][MR].
-VT_AVX512 static void packA(int transA, const float *a, long lda, long ic, long pc, long mc, long kc,
-                            uint32_t *out) {
-    if (transA) { packRowsPaired(a + pc * lda + ic, lda, kc, mc, MR, out); return; }
-    long kp = (kc + 1) / 2;
-    for (long i = 0; i < mc; i += MR) {
-        long height = mc - i < MR ? mc - i : MR;
-        packLinesAlongK(a + (ic + i) * lda + pc, lda, kc, height, MR, out + (i / MR) * kp * MR);
-    }
+/// Rows i0..i0+rows (rows ≤ MR) of op(A)[:, pc..pc+kc] → one panel [kp][MR], packed right before
+/// it sweeps the B block, so it is still in L1 for all of its tiles.
+VT_AVX512 static void packPanelA(int transA, const float *a, long lda, long i0, long pc, long rows,
+                                 long kc, uint32_t *out) {
+    if (transA) packRowsPaired(a + pc * lda + i0, lda, kc, rows, MR, out);
+    else packLinesAlongK(a + i0 * lda + pc, lda, kc, rows, MR, out);
 }
 
 // ---- Register tile ----
@@ -280,9 +276,9 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
     if (!buffers) return 0;
     long kcMax = 2 * KCP < k ? 2 * KCP : k;
     long kpMax = (kcMax + 1) / 2;
-    long ncMax = NC < n ? NC : n, mcMax = MC < m ? MC : m;
+    long ncMax = NC < n ? NC : n;
     size_t bBytes = (size_t)kpMax * ((ncMax + NR - 1) / NR * NR) * 4;
-    size_t aBytes = (size_t)kpMax * ((mcMax + MR - 1) / MR * MR) * 4;
+    size_t aBytes = (size_t)kpMax * MR * 4;
     uint32_t *bPack = ensure(&buffers->b, &buffers->bBytes, bBytes);
     uint32_t *aPack = ensure(&buffers->a, &buffers->aBytes, aBytes);
     if (!bPack || !aPack) return 0;
@@ -294,19 +290,14 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
             long kp = (kc + 1) / 2;
             float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
             packB(transB, b, ldb, pc, jc, kc, nc, bPack);
-            for (long ic = 0; ic < m; ic += MC) {
-                long mc = m - ic < MC ? m - ic : MC;
-                packA(transA, a, lda, ic, pc, mc, kc, aPack);
-                for (long ir = 0; ir < mc; ir += MR) {
-                    const uint32_t *ap = aPack + (ir / MR) * kp * MR;
-                    long rows = mc - ir;
-                    for (long jr = 0; jr < nc; jr += NR) {
-                        const uint32_t *bp = bPack + (jr / NR) * kp * NR;
-                        long cols = nc - jr;
-                        float *ct = c + (ic + ir) * ldc + jc + jr;
-                        if (rows >= MR) tileFull(kp, ap, bp, ct, ldc, cols, alpha, blockBeta);
-                        else tileEdge(rows, kp, ap, bp, ct, ldc, cols, alpha, blockBeta);
-                    }
+            for (long ir = 0; ir < m; ir += MR) {
+                long rows = m - ir < MR ? m - ir : MR;
+                packPanelA(transA, a, lda, ir, pc, rows, kc, aPack);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const uint32_t *bp = bPack + (jr / NR) * kp * NR;
+                    float *ct = c + ir * ldc + jc + jr;
+                    if (rows == MR) tileFull(kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
+                    else tileEdge(rows, kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
                 }
             }
         }

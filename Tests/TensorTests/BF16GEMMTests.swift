@@ -104,8 +104,8 @@ final class BF16GEMMTests: XCTestCase {
         print("bf16 gemm edge sizes: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
     }
 
-    /// Sizes that cross the kernel's blocks: 336 rows, 768 k (384 pairs), 1536 columns, with odd
-    /// remainders, in every transpose combination and every alpha/beta variant.
+    /// Sizes that cross the kernel's blocks (768 k = 384 pairs, 1536 columns) with odd remainders
+    /// and row counts that are not multiples of the 14-row tile, in every transpose combination.
     func testBlockBoundariesAllTransposes() {
         let shapes = [(577, 192, 65), (337, 3073, 3), (29, 47, 769), (353, 65, 770), (192, 577, 577)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
