@@ -66,6 +66,12 @@ static PackBuffers *threadBuffers(void) {
 
 // ---- Packing (fp32 → bf16 pairs) ----
 
+/// Mask of the first `count` of 16 lanes (masked-off lanes are neither read nor written, so
+/// edges never touch memory past the matrix).
+static inline __mmask16 lowMask(long count) {
+    return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
 // Word indices that interleave two 16-word halves: out[2j] = lo[j], out[2j+1] = hi[j].
 VT_AVX512 static inline __m512i interleaveIndex(void) {
     return _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
@@ -83,16 +89,9 @@ VT_AVX512 static inline __m512i pairRows(__mmask16 mask, const float *row0, cons
 
 /// Up to 32 consecutive floats along k (count valid) → 16 pair words, zero-padded.
 VT_AVX512 static inline __m512i pairAlongK(const float *x, long count) {
-    __mmask16 lo = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
-    long rest = count - 16;
-    __mmask16 hi = rest >= 16 ? 0xFFFF : rest <= 0 ? 0 : (__mmask16)((1u << rest) - 1);
-    __m512 x0 = _mm512_maskz_loadu_ps(lo, x);
-    __m512 x1 = _mm512_maskz_loadu_ps(hi, x + 16);
+    __m512 x0 = _mm512_maskz_loadu_ps(lowMask(count), x);
+    __m512 x1 = _mm512_maskz_loadu_ps(lowMask(count - 16), x + 16);
     return (__m512i)_mm512_cvtne2ps_pbh(x1, x0);            // bf16 in k order = pairs in order
-}
-
-static inline __mmask16 lowMask(long count) {
-    return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
 /// Packs `width` lines that run along a "wide" axis whose pairs come from two consecutive k-rows:

@@ -16,6 +16,7 @@ int vt_cpu_has_avx512_bf16(void);
 /// (round to nearest even) and their products summed in fp32.
 /// A is m×k (k×m when transA ≠ 0) with row stride lda; B is k×n (n×k when transB ≠ 0) with row
 /// stride ldb; C has row stride ldc. beta == 0 never reads C. Single-threaded and thread-safe.
+/// vdpbf16ps ignores MXCSR: denormal inputs and results are flushed to zero.
 /// Without AVX512_BF16 it falls back to a slow portable loop with the same rounding.
 void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb,
