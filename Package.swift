@@ -38,8 +38,10 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimised),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
         .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),

@@ -1,0 +1,332 @@
+// AVX-512 BF16 GEMM: C = alpha·op(A)·op(B) + beta·C with inputs rounded to bf16 while packing and
+// products summed in fp32 by vdpbf16ps. Goto-style blocking: a KC×NC block of op(B) and an MC×KC
+// block of op(A) are packed (and converted) once each, then MR×NR register tiles sweep them.
+// Packed layouts (one 32-bit word = a bf16 pair {x[k even], x[k odd]}, low half = even k):
+//   B panel: [kp pairs][NR=32 columns]   — two zmm per pair, the vdpbf16ps "b" operand
+//   A panel: [kp pairs][MR=14 rows]      — each word broadcast to all 16 lanes
+#include "CKernels.h"
+#include "bf16_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,prfchw")))
+
+enum {
+    MR = 14,          // rows per register tile: 14×2 accumulators + 2 B vectors of 32 zmm
+    NR = 32,          // columns per register tile (two zmm of fp32)
+    KCP = 384,        // k pairs per block (a multiple of 16): fewer passes over C beat keeping the
+                      // 48 KB B panel in L1; ViT's k = 576 and 768 then take one or two blocks
+    MC = 14 * 24,     // rows of op(A) per block: 336 × 384 pairs × 4 B = 516 KB, in L2
+    NC = 3072,        // columns of op(B) per block: 3072 × 384 × 4 B = 4.7 MB, in L3
+};
+
+// ---- Per-thread pack buffers (grown on demand, freed when the thread exits) ----
+
+typedef struct { void *a; size_t aBytes; void *b; size_t bBytes; } PackBuffers;
+
+static pthread_key_t bufferKey;
+static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
+
+static void freeBuffers(void *p) {
+    PackBuffers *buffers = p;
+    free(buffers->a);
+    free(buffers->b);
+    free(buffers);
+}
+
+static void makeKey(void) { pthread_key_create(&bufferKey, freeBuffers); }
+
+/// Returns a 64-byte aligned region of at least `bytes` in *slot (NULL if allocation fails).
+static void *ensure(void **slot, size_t *capacity, size_t bytes) {
+    if (*capacity >= bytes) return *slot;
+    free(*slot);
+    *slot = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    *capacity = *slot ? bytes : 0;
+    return *slot;
+}
+
+static PackBuffers *threadBuffers(void) {
+    pthread_once(&bufferOnce, makeKey);
+    PackBuffers *buffers = pthread_getspecific(bufferKey);
+    if (!buffers) {
+        buffers = calloc(1, sizeof *buffers);
+        if (buffers) pthread_setspecific(bufferKey, buffers);
+    }
+    return buffers;
+}
+
+// ---- Packing (fp32 → bf16 pairs) ----
+
+// Word indices that interleave two 16-word halves: out[2j] = lo[j], out[2j+1] = hi[j].
+VT_AVX512 static inline __m512i interleaveIndex(void) {
+    return _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                            23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+}
+
+/// Up to 16 consecutive floats of two k-rows → 16 pair words {row0[j], row1[j]}.
+VT_AVX512 static inline __m512i pairRows(__mmask16 mask, const float *row0, const float *row1,
+                                         __m512i index) {
+    __m512 x0 = _mm512_maskz_loadu_ps(mask, row0);
+    __m512 x1 = row1 ? _mm512_maskz_loadu_ps(mask, row1) : _mm512_setzero_ps();
+    __m512i words = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);   // [x0 as bf16 | x1 as bf16]
+    return _mm512_permutexvar_epi16(index, words);
+}
+
+/// Up to 32 consecutive floats along k (count valid) → 16 pair words, zero-padded.
+VT_AVX512 static inline __m512i pairAlongK(const float *x, long count) {
+    __mmask16 lo = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+    long rest = count - 16;
+    __mmask16 hi = rest >= 16 ? 0xFFFF : rest <= 0 ? 0 : (__mmask16)((1u << rest) - 1);
+    __m512 x0 = _mm512_maskz_loadu_ps(lo, x);
+    __m512 x1 = _mm512_maskz_loadu_ps(hi, x + 16);
+    return (__m512i)_mm512_cvtne2ps_pbh(x1, x0);            // bf16 in k order = pairs in order
+}
+
+static inline __mmask16 lowMask(long count) {
+    return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+/// Packs `width` lines that run along a "wide" axis whose pairs come from two consecutive k-rows:
+/// element (kk, j) at x[kk*ld + j]. Output: panels of panelWidth lines, each [kp][panelWidth]
+/// words (the last panel zero-padded). Each pair of k-rows is read once across the whole width,
+/// so memory is streamed in order instead of in narrow strided columns.
+VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long width, int panelWidth,
+                                     uint32_t *out) {
+    __m512i index = interleaveIndex();
+    long kp = (kc + 1) / 2;
+    for (long p = 0; p < kp; p++) {
+        const float *row0 = x + 2 * p * ld;
+        const float *row1 = 2 * p + 1 < kc ? row0 + ld : NULL;
+        for (long j = 0; j < width; j += panelWidth) {
+            uint32_t *dst = out + (j / panelWidth) * kp * panelWidth + p * panelWidth;
+            for (int h = 0; h < panelWidth; h += 16) {
+                __mmask16 mask = lowMask(width - j - h);
+                __m512i words = pairRows(mask, row0 + j + h, row1 ? row1 + j + h : NULL, index);
+                _mm512_mask_storeu_epi32(dst + h, lowMask(panelWidth - h), words);
+            }
+        }
+    }
+}
+
+/// Transposes a 16×16 block of 32-bit words in registers: r[i] word j ↔ r[j] word i.
+VT_AVX512 static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {            // per 128-bit lane: pairs of rows interleaved
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {            // r[g + e], lane L: rows g..g+3 of word 4L + e
+        r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+        r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+        r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+        r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+    }
+    for (int e = 0; e < 4; e++) {                // gather lane L of the four row groups
+        __m512i even0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0x88);
+        __m512i odd0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0xDD);
+        __m512i even1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0x88);
+        __m512i odd1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0xDD);
+        t[e] = _mm512_shuffle_i32x4(even0, even1, 0x88);
+        t[8 + e] = _mm512_shuffle_i32x4(even0, even1, 0xDD);
+        t[4 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0x88);
+        t[12 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
+/// Output [kp][panelWidth] words; lines beyond `width` are zero. Each group of sixteen lines is
+/// first converted line by line into a small L1 buffer (reading memory in order, which the
+/// prefetchers follow, unlike sixteen short interleaved streams), then transposed sixteen pairs
+/// at a time in registers so each pair's words are stored together.
+VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long width, int panelWidth,
+                                      uint32_t *out) {
+    long kp = (kc + 1) / 2;
+    uint32_t converted[16][KCP] __attribute__((aligned(64)));   // 24 KB: [line][pair]
+    for (long jb = 0; jb < panelWidth; jb += 16) {
+        long lines = width - jb < 16 ? width - jb : 16;
+        __mmask16 store = lowMask(panelWidth - jb);
+        for (long j = 0; j < lines; j++)
+            for (long p0 = 0; p0 < kp; p0 += 16)
+                _mm512_store_si512(&converted[j][p0], pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0));
+        for (long p0 = 0; p0 < kp; p0 += 16) {
+            __m512i r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = j < lines ? _mm512_load_si512(&converted[j][p0]) : _mm512_setzero_si512();
+            transpose16(r);
+            long count = kp - p0 < 16 ? kp - p0 : 16;
+            for (long q = 0; q < count; q++)
+                _mm512_mask_storeu_epi32(out + (p0 + q) * panelWidth + jb, store, r[q]);
+        }
+    }
+}
+
+/// op(B)[pc..pc+kc, jc..jc+nc] → NR-column panels, each [kp][NR].
+VT_AVX512 static void packB(int transB, const float *b, long ldb, long pc, long jc, long kc, long nc,
+                            uint32_t *out) {
+    if (!transB) { packRowsPaired(b + pc * ldb + jc, ldb, kc, nc, NR, out); return; }
+    long kp = (kc + 1) / 2;
+    for (long j = 0; j < nc; j += NR) {
+        long width = nc - j < NR ? nc - j : NR;
+        packLinesAlongK(b + (jc + j) * ldb + pc, ldb, kc, width, NR, out + (j / NR) * kp * NR);
+    }
+}
+
+/// op(A)[ic..ic+mc, pc..pc+kc] → MR-row panels, each [kp][MR].
+VT_AVX512 static void packA(int transA, const float *a, long lda, long ic, long pc, long mc, long kc,
+                            uint32_t *out) {
+    if (transA) { packRowsPaired(a + pc * lda + ic, lda, kc, mc, MR, out); return; }
+    long kp = (kc + 1) / 2;
+    for (long i = 0; i < mc; i += MR) {
+        long height = mc - i < MR ? mc - i : MR;
+        packLinesAlongK(a + (ic + i) * lda + pc, lda, kc, height, MR, out + (i / MR) * kp * MR);
+    }
+}
+
+// ---- Register tile ----
+
+/// Writes one accumulator row into C: C = alpha·acc + beta·C; beta == 0 never reads C.
+VT_AVX512 static inline void storeRow(float *c, __m512 acc, __mmask16 mask, __m512 alpha,
+                                      float beta) {
+    __m512 scaled = _mm512_mul_ps(acc, alpha);
+    if (beta == 0) {
+        _mm512_mask_storeu_ps(c, mask, scaled);
+    } else {
+        __m512 old = _mm512_maskz_loadu_ps(mask, c);
+        __m512 sum = beta == 1 ? _mm512_add_ps(old, scaled)
+                               : _mm512_fmadd_ps(old, _mm512_set1_ps(beta), scaled);
+        _mm512_mask_storeu_ps(c, mask, sum);
+    }
+}
+
+/// ROWS × 32 tile: 2·ROWS fp32 accumulators over kp pairs, then stored to the first `rows`
+/// rows and `cols` columns of C. Always inlined with a constant ROWS so the accumulators
+/// live in registers.
+__attribute__((always_inline)) VT_AVX512 static inline void
+tile(const int ROWS, long kp, const uint32_t *ap, const uint32_t *bp, float *c, long ldc,
+     long cols, float alpha, float beta) {
+    __m512 acc0[MR], acc1[MR];
+    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
+    for (int r = 0; r < ROWS; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + 16, 1, 3);
+    }
+    for (long p = 0; p < kp; p++) {
+        __m512bh b0 = (__m512bh)_mm512_load_si512(bp + p * NR);
+        __m512bh b1 = (__m512bh)_mm512_load_si512(bp + p * NR + 16);
+        for (int r = 0; r < ROWS; r++) {
+            __m512bh x = (__m512bh)_mm512_set1_epi32((int)ap[p * MR + r]);
+            acc0[r] = _mm512_dpbf16_ps(acc0[r], x, b0);
+            acc1[r] = _mm512_dpbf16_ps(acc1[r], x, b1);
+        }
+    }
+    __mmask16 m0 = lowMask(cols), m1 = lowMask(cols - 16);
+    __m512 vAlpha = _mm512_set1_ps(alpha);
+    for (int r = 0; r < ROWS; r++) {
+        storeRow(c + r * ldc, acc0[r], m0, vAlpha, beta);
+        storeRow(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
+    }
+}
+
+VT_AVX512 static void tileFull(long kp, const uint32_t *ap, const uint32_t *bp, float *c, long ldc,
+                               long cols, float alpha, float beta) {
+    tile(MR, kp, ap, bp, c, ldc, cols, alpha, beta);
+}
+
+/// Bottom-edge tile with fewer than MR rows: a kernel per height so no padded rows are computed.
+VT_AVX512 static void tileEdge(long rows, long kp, const uint32_t *ap, const uint32_t *bp, float *c,
+                               long ldc, long cols, float alpha, float beta) {
+    switch (rows) {
+    case 1: tile(1, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 2: tile(2, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 3: tile(3, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 4: tile(4, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 5: tile(5, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 6: tile(6, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 7: tile(7, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 8: tile(8, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 9: tile(9, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 10: tile(10, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 11: tile(11, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 12: tile(12, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 13: tile(13, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    default: tile(MR, kp, ap, bp, c, ldc, cols, alpha, beta); break;
+    }
+}
+
+// ---- Driver ----
+
+/// C = beta·C for k == 0 (beta == 0 writes zeros without reading C).
+static void scaleC(long m, long n, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+}
+
+VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
+                                const float *a, long lda, const float *b, long ldb,
+                                float beta, float *c, long ldc) {
+    PackBuffers *buffers = threadBuffers();
+    if (!buffers) return 0;
+    long kcMax = 2 * KCP < k ? 2 * KCP : k;
+    long kpMax = (kcMax + 1) / 2;
+    long ncMax = NC < n ? NC : n, mcMax = MC < m ? MC : m;
+    size_t bBytes = (size_t)kpMax * ((ncMax + NR - 1) / NR * NR) * 4;
+    size_t aBytes = (size_t)kpMax * ((mcMax + MR - 1) / MR * MR) * 4;
+    uint32_t *bPack = ensure(&buffers->b, &buffers->bBytes, bBytes);
+    uint32_t *aPack = ensure(&buffers->a, &buffers->aBytes, aBytes);
+    if (!bPack || !aPack) return 0;
+
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += 2 * KCP) {
+            long kc = k - pc < 2 * KCP ? k - pc : 2 * KCP;
+            long kp = (kc + 1) / 2;
+            float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
+            packB(transB, b, ldb, pc, jc, kc, nc, bPack);
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                packA(transA, a, lda, ic, pc, mc, kc, aPack);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const uint32_t *bp = bPack + (jr / NR) * kp * NR;
+                    long cols = nc - jr;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        const uint32_t *ap = aPack + (ir / MR) * kp * MR;
+                        float *ct = c + (ic + ir) * ldc + jc + jr;
+                        long rows = mc - ir;
+                        if (rows >= MR) tileFull(kp, ap, bp, ct, ldc, cols, alpha, blockBeta);
+                        else tileEdge(rows, kp, ap, bp, ct, ldc, cols, alpha, blockBeta);
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb,
+                  float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) { scaleC(m, n, beta, c, ldc); return; }
+    if (vt_cpu_has_avx512_bf16() &&
+        gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    // No AVX512_BF16, or the pack buffers could not be allocated.
+    vt_gemm_bf16_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#else
+
+void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb,
+                  float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    vt_gemm_bf16_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#endif

@@ -1,0 +1,46 @@
+// Runtime check for the AVX-512 BF16 GEMM: the CPU must report AVX-512F/BW/VL and AVX512_BF16,
+// and the OS must save the opmask and zmm registers (XCR0), or the kernel must never run.
+// The answer is computed once and cached; non-x86-64 builds always answer 0.
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <stdatomic.h>
+
+// XCR0 read without requiring the xsave target feature for this file.
+static unsigned long long read_xcr0(void) {
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static int detect(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid(1, eax, ebx, ecx, edx);
+    if (!(ecx & (1u << 27))) return 0;                // OSXSAVE: xgetbv is usable
+    // XCR0 bits 1,2 (SSE, AVX) and 5,6,7 (opmask, upper halves of zmm0-15, zmm16-31).
+    if ((read_xcr0() & 0xE6) != 0xE6) return 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    unsigned int maxSubleaf = eax;
+    if (!(ebx & (1u << 16))) return 0;                // AVX512F
+    if (!(ebx & (1u << 30))) return 0;                // AVX512BW
+    if (!(ebx & (1u << 31))) return 0;                // AVX512VL
+    if (maxSubleaf < 1) return 0;
+    __cpuid_count(7, 1, eax, ebx, ecx, edx);
+    return (eax & (1u << 5)) ? 1 : 0;                 // AVX512_BF16
+}
+
+int vt_cpu_has_avx512_bf16(void) {
+    // -1 = not yet known. Racing first calls compute the same answer, so relaxed order suffices.
+    static atomic_int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = detect();
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
+#else
+int vt_cpu_has_avx512_bf16(void) { return 0; }
+#endif
