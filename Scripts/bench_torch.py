@@ -3,6 +3,7 @@
 # count as `vittrain bench`, timed the same way (one warm-up, then median/min/max images/s of
 # training steps — forward, cross-entropy, backward, AdamW — and of no-grad eval forwards).
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -29,6 +30,8 @@ def parse():
     p.add_argument("--frozen-blocks", type=int, default=0,
                    help="freeze patch embedding, tokens and the first N blocks")
     p.add_argument("--mode", choices=["both", "train", "eval"], default="both")
+    p.add_argument("--bf16", action="store_true",
+                   help="run forwards under torch.autocast('cpu', dtype=torch.bfloat16) (fp32 weights and optimizer)")
     p.add_argument("--json", action="store_true")
     return p.parse_args()
 
@@ -58,20 +61,24 @@ def main():
     x = torch.randn(a.batch, 3, a.img_size, a.img_size)
     y = torch.randint(0, a.classes, (a.batch,))
 
+    # Autocast is PyTorch's own bf16 mixed precision: matmuls (and some other ops) in bf16.
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.bf16 else contextlib.nullcontext
+
     train_rates, eval_rates = [], []
     if a.mode in ("both", "train"):
         model.train()
         for i in range(a.steps + 1):
             start = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with precision():
+                loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
             if i > 0:
                 train_rates.append(a.batch / (time.perf_counter() - start))
     if a.mode in ("both", "eval"):
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), precision():
             for i in range(a.steps + 1):
                 start = time.perf_counter()
                 model(x)
@@ -79,7 +86,7 @@ def main():
                     eval_rates.append(a.batch / (time.perf_counter() - start))
 
     result = {"arch": a.arch, "batch_size": a.batch, "threads": torch.get_num_threads(),
-              "torch": torch.__version__, "frozen_blocks": a.frozen_blocks,
+              "torch": torch.__version__, "frozen_blocks": a.frozen_blocks, "bf16_autocast": a.bf16,
               "train_images_per_second": summary(train_rates),
               "eval_images_per_second": summary(eval_rates),
               "peak_resident_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -87,7 +94,8 @@ def main():
         print(json.dumps(result, sort_keys=True))
     else:
         t, e = result["train_images_per_second"], result["eval_images_per_second"]
-        print(f"torch {torch.__version__} {a.arch} batch {a.batch}, {result['threads']} threads")
+        mode = ", bf16 autocast" if a.bf16 else ""
+        print(f"torch {torch.__version__} {a.arch} batch {a.batch}, {result['threads']} threads{mode}")
         print(f"  train step   {t['median']:.1f} images/s (min {t['min']:.1f}, max {t['max']:.1f})")
         print(f"  eval forward {e['median']:.1f} images/s (min {e['min']:.1f}, max {e['max']:.1f})")
         print(f"  peak memory  {result['peak_resident_mb']:.1f} MB resident")

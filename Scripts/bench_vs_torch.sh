@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs `vittrain bench` and Scripts/bench_torch.py back to back on the same case (same model,
 # batch and thread count) and prints one table with the ratios, so both sides see the same
-# machine load. Each case runs its own copies of what it compares. Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm]   (default: all)
+# machine load. Each case runs its own copies of what it compares.
+# Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm] [bf16]   (default: all)
+# bf16: ViT-Tiny with train.matmul_precision=medium (bf16 GEMM inputs) against torch in fp32 and
+# under torch.autocast(bfloat16).
 # Environment: THREADS (2), STEPS (10), ROUNDS (1: repeat each case), PYTHON (/work/venv-torch/bin/python),
 # VITTRAIN (.build/release/vittrain), CIFAR (the CIFAR-10 binary folder; synthetic images of the same size when it is missing).
 set -euo pipefail
@@ -14,7 +17,7 @@ CIFAR=${CIFAR:-/work/shared/datasets/cifar-10-batches-bin}
 VT=${VITTRAIN:-.build/release/vittrain}
 [ -x "$VT" ] || swift build -c release --product vittrain
 CASES=("$@")
-[ ${#CASES[@]} -gt 0 ] || CASES=(tiny base frozen gemm)
+[ ${#CASES[@]} -gt 0 ] || CASES=(tiny base frozen gemm bf16)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
@@ -50,7 +53,10 @@ for round in $(seq "$ROUNDS"); do
       gemm)   "$VT" bench --gemm --json --set "train.threads=$THREADS" --config Configs/quickstart.json \
                 > "$OUT/gemm-$round.json"
               ours "gemm-base-ours-$round" "${BASE_OURS[@]}" ;;
-      *) echo "unknown case $c (tiny, base, frozen, gemm)" >&2; exit 2 ;;
+      bf16)   ours "bf16-ours-$round" "${TINY_OURS[@]}" --set train.matmul_precision=medium
+              torch_ "bf16-torch32-$round" "${TINY_TORCH[@]}"
+              torch_ "bf16-torch16-$round" "${TINY_TORCH[@]}" --bf16 ;;
+      *) echo "unknown case $c (tiny, base, frozen, gemm, bf16)" >&2; exit 2 ;;
     esac
   done
 done
@@ -84,6 +90,11 @@ for r in range(1, rounds + 1):
     if "gemm" in cases:
         g, b = load("gemm", r), load("gemm-base-ours", r)
         row("ViT-Base train GFLOP/s vs sgemm 1024^3" + tag, b["train_gflops"], g["gemm_gflops"], "GFLOP/s", ">= 0.60x")
+    if "bf16" in cases:
+        o, t32, t16 = load("bf16-ours", r), load("bf16-torch32", r), load("bf16-torch16", r)
+        for kind, key, target in (("train", "train_images_per_second", ">= 1.0x"), ("eval", "eval_images_per_second", ">= 1.2x")):
+            row(f"ViT-Tiny b128 {kind}, ours bf16 vs torch fp32" + tag, o[key]["median"], t32[key]["median"], "images/s", target)
+            row(f"ViT-Tiny b128 {kind}, ours bf16 vs torch autocast bf16" + tag, o[key]["median"], t16[key]["median"], "images/s", "-")
 w = [max(len(str(x[i])) for x in rows + [("case", "ours", "torch/ref", "ratio", "target", "unit")]) for i in range(6)]
 for line in [("case", "ours", "torch/ref", "ratio", "target", "unit")] + rows:
     print(" | ".join(str(v).ljust(w[i]) for i, v in enumerate(line)))

@@ -1,12 +1,34 @@
 // The single doorway to cblas_sgemm. Transposes are passed as BLAS flags, never materialised.
 // OpenBLAS runs single-threaded (see Parallel): a large GEMM is split here into one band of C
 // per thread (rows, or columns when N is the long side), so OpenBLAS's spinning workers never
-// compete with our own parallel loops for the cores.
+// compete with our own parallel loops for the cores. With `precision = .medium` the model's
+// GEMMs go to the bf16 kernel (BF16GEMM) instead; the per-head attention products stay fp32.
 
 import CBLAS
 import Dispatch
 
+/// How fp32 matrix products are computed, as PyTorch's `torch.set_float32_matmul_precision`:
+/// `.highest` multiplies in fp32; `.medium` rounds both inputs to bfloat16 (8 significant bits)
+/// and accumulates the products in fp32, at about twice the speed on CPUs with AVX-512 BF16.
+public enum MatmulPrecision: String, CaseIterable, Sendable {
+    case highest, medium
+}
+
 public enum BLAS {
+    /// The precision of `sgemm`'s products. Set once before the model runs (ComputeSettings);
+    /// `.medium` takes effect only where `supportsBFloat16`.
+    nonisolated(unsafe) public static var precision = MatmulPrecision.highest
+
+    /// Whether this CPU has the bf16 dot-product instructions `.medium` uses.
+    public static var supportsBFloat16: Bool { BF16GEMM.isSupported }
+
+    /// Whether `sgemm` currently multiplies in bf16.
+    @inline(__always)
+    static var usesBFloat16: Bool { precision == .medium && BF16GEMM.isSupported }
+
+    /// The precision products really use here (`.medium` falls back to `.highest` without BF16).
+    public static var effectivePrecision: MatmulPrecision { usesBFloat16 ? .medium : .highest }
+
     /// Products with at least this many multiply-adds are split across our threads.
     static let splitThreshold = 1 << 21
 
@@ -18,13 +40,14 @@ public enum BLAS {
                              beta: Float = 0, c: UnsafeMutablePointer<Float>) {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let threads = Parallel.threadCount
+        let bf16 = usesBFloat16
         if threads > 1 && m * n * k >= splitThreshold && !Parallel.isInsideParallelRegion {
             split(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads)
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, bf16: bf16)
             return
         }
-        raw(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+        product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
     }
 
     /// The same product on sub-matrices with explicit leading dimensions (row strides), unsplit:
@@ -43,7 +66,7 @@ public enum BLAS {
     /// so each starts on a vector boundary.
     private static func split(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int) {
+                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int, bf16: Bool) {
         let byRows = m >= n
         let extent = byRows ? m : n
         let bands = min(threads, max(1, extent / 16))
@@ -53,13 +76,27 @@ public enum BLAS {
             guard start < end else { return }
             if byRows {
                 let aBand = transposeA ? a + start : a + start * lda
-                raw(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k, alpha: alpha,
-                    a: aBand, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * n, ldc: n)
+                product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
+                        alpha: alpha, a: aBand, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * n, ldc: n)
             } else {
                 let bBand = transposeB ? b + start * ldb : b + start
-                raw(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k, alpha: alpha,
-                    a: a, lda: lda, b: bBand, ldb: ldb, beta: beta, c: c + start, ldc: n)
+                product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
+                        alpha: alpha, a: a, lda: lda, b: bBand, ldb: ldb, beta: beta, c: c + start, ldc: n)
             }
+        }
+    }
+
+    /// One unsplit product, in bf16 or fp32.
+    @inline(__always)
+    private static func product(bf16: Bool, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if bf16 {
+            BF16GEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        } else {
+            raw(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
 

@@ -7,6 +7,7 @@
 import XCTest
 import FileFormats
 import Models
+import Tensor
 
 final class ParityTests: XCTestCase {
     func openFixture() throws -> HDF5File {
@@ -75,6 +76,34 @@ final class ParityTests: XCTestCase {
             XCTAssertLessThan(error, 1e-4, "\(path): relative gradient error \(error)")
         }
         print("parity: worst relative gradient error \(worst.error) at \(worst.path)")
+    }
+
+    /// matmul_precision "medium" (bf16 GEMM inputs, fp32 sums) on the same fixture: not equal to
+    /// timm's fp32, but within what bf16 rounding explains, logits and gradients alike.
+    func testMediumPrecisionStaysCloseToTimm() throws {
+        try XCTSkipUnless(BLAS.supportsBFloat16, "this CPU has no AVX-512 BF16")
+        BLAS.precision = .medium
+        defer { BLAS.precision = .highest }
+        let file = try openFixture()
+        defer { file.close() }
+        let model = try loadFixtureModel(file)
+        let input = try file.readFloats("/input")
+        let targets = try file.readFloats("/targets").values.map { Int($0) }
+        let out = model.forward(Tensor(shape: input.shape, data: input.values), capture: AttentionCaptureRequest())
+        let expected = try file.readFloats("/logits").values
+        let logitsError = maxAbsDifference(out.logits.data, expected) / (expected.map(abs).max() ?? 1)
+        print("medium precision: logits max relative |Δ| \(logitsError)")
+        XCTAssertGreaterThan(logitsError, 1e-6, "medium should round GEMM inputs to bf16")
+        XCTAssertLessThan(logitsError, 2e-2)
+        Tensor.crossEntropy(logits: out.logits, targets: targets).backward()
+        var worst: Float = 0
+        for (path, p) in model.namedParameters() {
+            let timm = try file.readFloats("/grads/" + path).values
+            let scale = max(timm.map(abs).max() ?? 0, 1e-6)
+            worst = max(worst, maxAbsDifference(p.grad ?? [], timm) / scale)
+        }
+        print("medium precision: worst relative gradient error \(worst)")
+        XCTAssertLessThan(worst, 5e-2)
     }
 
     func testPositionEmbeddingResamplingMatchesTimm() throws {

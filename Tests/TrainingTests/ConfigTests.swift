@@ -47,6 +47,13 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(problems(#"{"train": {"seed": true}}"#), ["config key 'train.seed': expected an integer, got the boolean true"])
     }
 
+    func testMatmulPrecisionIsHighestUnlessMediumIsAsked() throws {
+        XCTAssertEqual(try read("{}").train.matmulPrecision, "highest")
+        XCTAssertEqual(try read("{}", overrides: [#"train.matmul_precision="medium""#]).train.matmulPrecision, "medium")
+        XCTAssertEqual(problems(#"{"train": {"matmul_precision": "low"}}"#).first?
+            .hasPrefix("config key 'train.matmul_precision': expected one of highest, medium"), true)
+    }
+
     func testOverridesParseJSONValuesAndCreateSections() throws {
         let c = try read(#"{"train": {"epochs": 3}}"#,
                          overrides: ["train.epochs=7", "optim.betas=[0.8,0.99]", "name=abc", "data.augmentation.horizontal_flip=true"])

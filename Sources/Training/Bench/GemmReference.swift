@@ -1,6 +1,7 @@
 // `vittrain bench --gemm`: how fast this machine multiplies 1024×1024 matrices in Float32, through
 // cblas_sgemm with OpenBLAS's own threads and through our BLAS.sgemm (split over our threads),
-// the ceiling against which the model's achieved GFLOP/s is read.
+// the ceiling against which the model's achieved GFLOP/s is read; and, where the CPU has
+// AVX-512 BF16, the same product through the bf16 kernel (matmul_precision "medium").
 
 import Foundation
 
@@ -12,12 +13,17 @@ public struct GemmReferenceResult: Codable {
     public var gemmGflops: Double
     /// Best of the repeats, cblas_sgemm with OpenBLAS threaded.
     public var openblasThreadedGflops: Double
-    /// Best of the repeats, BLAS.sgemm as the model's kernels call it.
+    /// Best of the repeats, BLAS.sgemm in fp32 as the model's kernels call it.
     public var splitGemmGflops: Double
+    /// Best of the repeats, BLAS.sgemm with bf16 inputs; nil without AVX-512 BF16.
+    public var bf16GemmGflops: Double?
 
     public var text: String {
-        String(format: "sgemm %d³, %d threads, OpenBLAS core %@: cblas_sgemm %.1f GFLOP/s (OpenBLAS threads), %.1f GFLOP/s (split over our threads)",
-               size, threads, blasCore, openblasThreadedGflops, splitGemmGflops)
+        let fp32 = String(format: "sgemm %d³, %d threads, OpenBLAS core %@: cblas_sgemm %.1f GFLOP/s (OpenBLAS threads), %.1f GFLOP/s (split over our threads)",
+                          size, threads, blasCore, openblasThreadedGflops, splitGemmGflops)
+        guard let bf16GemmGflops else { return fp32 }
+        return fp32 + String(format: "\nbf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32",
+                             bf16GemmGflops, bf16GemmGflops / max(gemmGflops, 1e-9))
     }
 }
 
@@ -30,25 +36,36 @@ public enum GemmReference {
         let b = Tensor.randn([size, size], rng: &rng).data
         var c = [Float](repeating: 0, count: size * size)
         let flops = 2 * Double(size) * Double(size) * Double(size)
-        var reference = 0.0, split = 0.0
+        var reference = 0.0, split = 0.0, bf16 = 0.0
+        let precision = BLAS.precision
+        defer { BLAS.precision = precision }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    for _ in 0...repeats {
+                    func best(_ body: () -> Void) -> Double {
                         let start = Date()
-                        BLAS.referenceSgemm(openBLASThreads: Parallel.threadCount, m: size, n: size, k: size,
-                                            a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
-                        reference = max(reference, flops / Date().timeIntervalSince(start) / 1e9)
-                        let start2 = Date()
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size,
-                                   a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
-                        split = max(split, flops / Date().timeIntervalSince(start2) / 1e9)
+                        body()
+                        return flops / Date().timeIntervalSince(start) / 1e9
+                    }
+                    for _ in 0...repeats {
+                        reference = max(reference, best {
+                            BLAS.referenceSgemm(openBLASThreads: Parallel.threadCount, m: size, n: size, k: size,
+                                                a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                        })
+                        for p in BLAS.supportsBFloat16 ? [MatmulPrecision.highest, .medium] : [.highest] {
+                            BLAS.precision = p
+                            let rate = best {
+                                BLAS.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size,
+                                           a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                            }
+                            if p == .highest { split = max(split, rate) } else { bf16 = max(bf16, rate) }
+                        }
                     }
                 }
             }
         }
         return GemmReferenceResult(size: size, threads: Parallel.threadCount, blasCore: BLAS.coreName,
                                    gemmGflops: max(reference, split), openblasThreadedGflops: reference,
-                                   splitGemmGflops: split)
+                                   splitGemmGflops: split, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil)
     }
 }

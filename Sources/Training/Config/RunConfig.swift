@@ -94,6 +94,9 @@ public struct TrainSection: Codable, Equatable {
     public var seed = 0
     /// Threads for kernels and BLAS; all cores when absent.
     public var threads: Int?
+    /// "highest" (fp32 GEMMs) or "medium" (GEMM inputs rounded to bfloat16, fp32 accumulation),
+    /// as PyTorch's `torch.set_float32_matmul_precision`.
+    public var matmulPrecision = "highest"
     /// What a NaN/Inf loss or gradient does: stop (keeping the last good checkpoint) or skip the step.
     public var onNonFinite = "stop"
     /// A progress line every N steps when stdout is not a terminal, and a metrics-log line.

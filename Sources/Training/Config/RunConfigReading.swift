@@ -2,6 +2,7 @@
 // writing it back. Each section lists its keys once, next to their range checks.
 
 import Foundation
+import Tensor
 
 extension RunConfig {
     /// Loads `path`, applies `overrides` ("train.epochs=3"), and reads it strictly. Every
@@ -196,6 +197,8 @@ extension RunConfig {
         t.seed = r.int("seed", default: t.seed)
         t.threads = r.optionalInt("threads")
         if let n = t.threads { r.require(n > 0, "threads", "expected a positive integer, got \(n)") }
+        t.matmulPrecision = r.choice("matmul_precision", MatmulPrecision.allCases.map(\.rawValue),
+                                     default: t.matmulPrecision)
         t.onNonFinite = r.choice("on_non_finite", ["stop", "skip"], default: t.onNonFinite)
         t.logEvery = r.int("log_every", default: t.logEvery)
         r.require(t.logEvery > 0, "log_every", "expected a positive integer")

@@ -35,7 +35,9 @@ struct BenchCommand: ParsableCommand {
             var runConfig = try RunConfig.load(path: config, overrides: sets)
             runConfig.checkpoint.dir = NSTemporaryDirectory() + "vittrain-bench-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: runConfig.checkpoint.dir!) }
-            Parallel.setThreadCount(runConfig.train.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            if let note = ComputeSettings.apply(runConfig.train) {
+                FileHandle.standardError.write(Data((note + "\n").utf8))
+            }
             if gemm {
                 let result = GemmReference.run()
                 print(json ? try encode(result) : result.text)

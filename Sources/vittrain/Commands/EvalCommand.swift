@@ -8,6 +8,7 @@ import Data
 import FileFormats
 import Foundation
 import Interpret
+import Tensor
 import Models
 import Training
 
@@ -46,8 +47,17 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Batch size.")
     var batch = 64
 
+    @Option(help: "GEMM precision, as torch.set_float32_matmul_precision: highest (fp32) or medium (bf16 inputs, fp32 accumulation; CPUs with AVX-512 BF16).")
+    var matmulPrecision = MatmulPrecision.highest.rawValue
+
     func run() throws {
         try reportingErrors {
+            guard let precision = MatmulPrecision(rawValue: matmulPrecision) else {
+                throw CLIError("--matmul-precision: expected highest or medium, got \"\(matmulPrecision)\"")
+            }
+            if let note = ComputeSettings.apply(precision: precision) {
+                FileHandle.standardError.write(Data((note + "\n").utf8))
+            }
             let saved = try Checkpoint.read(checkpoint)
             let model = try saved.makeModel(file: checkpoint)
             let dataset = try openDataset(saved.config, model: model.config)
