@@ -31,6 +31,9 @@ public enum BLAS {
 
     /// Products with at least this many multiply-adds are split across our threads.
     static let splitThreshold = 1 << 21
+    /// Below this many multiply-adds the bf16 kernel's packing costs more than it saves
+    /// (128×10×192 breaks even), so `.medium` leaves such products in fp32.
+    static let bf16Threshold = 1 << 16
 
     /// C[M×N] = alpha · op(A) · op(B) + beta · C, all row-major and contiguous.
     /// op(A) is M×K (A is K×M when `transposeA`), op(B) is K×N (B is N×K when `transposeB`).
@@ -40,7 +43,7 @@ public enum BLAS {
                              beta: Float = 0, c: UnsafeMutablePointer<Float>) {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let threads = Parallel.threadCount
-        let bf16 = usesBFloat16
+        let bf16 = usesBFloat16 && m * n * k >= bf16Threshold
         if threads > 1 && m * n * k >= splitThreshold && !Parallel.isInsideParallelRegion {
             split(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, bf16: bf16)
