@@ -34,12 +34,23 @@ public final class Linear: Module {
 
     /// x [..., in] → [..., out].
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        applyToRows(x) { Tensor.linear($0, weight: weight, bias: bias) }
+    }
+
+    /// GELU(self(x)), with bias and GELU fused into one pass after the GEMM (timm's fc1 → act).
+    public func forwardGELU(_ x: Tensor) -> Tensor {
+        guard let bias else { return self(x).gelu() }
+        return applyToRows(x) { Tensor.linearGELU($0, weight: weight, bias: bias) }
+    }
+
+    /// Folds every leading axis of x [..., in] into rows, so one GEMM runs against the shared
+    /// weight, and unfolds the [rows, out] result. Timed as GEMM by the profiler.
+    private func applyToRows(_ x: Tensor, _ op: (Tensor) -> Tensor) -> Tensor {
         precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputDimensions,
                      "Linear expects input [..., \(inputDimensions)], got \(x.shape)")
         let rows = x.count / max(inputDimensions, 1)
-        // Fold every leading axis into rows: one GEMM against the shared weight.
         let flat = x.rank == 2 ? x : x.reshaped([rows, inputDimensions])
-        let y = Profiler.measure(.gemm) { Tensor.linear(flat, weight: weight, bias: bias) }
+        let y = Profiler.measure(.gemm) { op(flat) }
         return x.rank == 2 ? y : y.reshaped(Array(x.shape.dropLast()) + [outputDimensions])
     }
 }

@@ -1,6 +1,7 @@
-// The fused op behind Linear: y = x·Wᵀ + b in one GEMM (the output is pre-filled with
-// the bias rows and the GEMM adds into it), and a backward that produces dx, dW and db without
-// the broadcast machinery. Legend: R rows (all leading axes folded), I inputs, O outputs.
+// The fused ops behind Linear: y = x·Wᵀ + b in one GEMM (the output is pre-filled with
+// the bias rows and the GEMM adds into it), y = GELU(x·Wᵀ + b) for the MLP's fc1 (bias and GELU
+// in one pass after the GEMM), and a backward that produces dx, dW and db without the broadcast
+// machinery. Legend: R rows (all leading axes folded), I inputs, O outputs.
 
 extension Tensor {
     /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O]. Same values as
@@ -35,35 +36,86 @@ extension Tensor {
         let result = Tensor(shape: [rows, outputs], data: out)
         Tensor.record(result, parents: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
             g.withUnsafeBufferPointer { dy in
-                if x.requiresGrad {            // dx [R, I] += dy [R, O] · W [O, I]
-                    weight.data.withUnsafeBufferPointer { w in
-                        x.withGradBuffer(assigningIfFresh: { dx, fresh in
-                            if fresh && outputs == 0 { dx.initialize(repeating: 0) }   // an empty GEMM writes nothing
-                            BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs,
-                                       a: dy.baseAddress!, b: w.baseAddress!, beta: fresh ? 0 : 1, c: dx.baseAddress!)
-                        })
+                linearBackward(dy.baseAddress!, x: x, weight: weight, bias: bias)
+            }
+        }
+        return result
+    }
+
+    /// gelu(x [R, I] · weight [O, I]ᵀ + bias [O]) → [R, O]: timm's fc1 → GELU, fused. The GEMM
+    /// writes x·Wᵀ, then one pass adds the bias and applies GELU, keeping the biased
+    /// pre-activation for the backward; `linear` followed by `gelu` would pre-fill the output
+    /// with bias rows and then make a second pass. Same values as `linear(...).gelu()`.
+    public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
+        precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1] && bias.shape == [weight.shape[0]],
+                     "linearGELU needs x [R, I], weight [O, I], bias [O], got \(x.shape), \(weight.shape), \(bias.shape)")
+        let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
+        // Both fully written below (an empty GEMM, inputs == 0, needs the zero fill).
+        var preActivation = inputs == 0
+            ? [Float](repeating: 0, count: rows * outputs)
+            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+        var out = [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+        preActivation.withUnsafeMutableBufferPointer { pre in
+            x.data.withUnsafeBufferPointer { a in
+                weight.data.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                               a: a.baseAddress!, b: w.baseAddress!, c: pre.baseAddress!)
+                }
+            }
+            out.withUnsafeMutableBufferPointer { o in
+                bias.data.withUnsafeBufferPointer { b in
+                    Tensor.addBiasAndGELU(pre.baseAddress!, bias: b.baseAddress!, rows: rows, columns: outputs,
+                                          output: o.baseAddress!)
+                }
+            }
+        }
+        let result = Tensor(shape: [rows, outputs], data: out)
+        Tensor.record(result, parents: [x, weight, bias]) { g in
+            // d(pre) = g · GELU′(pre), then the Linear backward from there.
+            var dPre = [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+            dPre.withUnsafeMutableBufferPointer { d in
+                g.withUnsafeBufferPointer { dy in
+                    preActivation.withUnsafeBufferPointer { pre in
+                        Tensor.geluBackward(pre.baseAddress!, upstream: dy.baseAddress!, count: rows * outputs,
+                                            into: d.baseAddress!, accumulate: false)
                     }
                 }
-                if weight.requiresGrad {       // dW [O, I] += dyᵀ [O, R] · x [R, I]
-                    x.data.withUnsafeBufferPointer { a in
-                        weight.withGradBuffer { dw in
-                            BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows,
-                                       a: dy.baseAddress!, b: a.baseAddress!, beta: 1, c: dw.baseAddress!)
-                        }
-                    }
+                linearBackward(UnsafePointer(d.baseAddress!), x: x, weight: weight, bias: bias)
+            }
+        }
+        return result
+    }
+
+    /// Adds the gradients of y = x·Wᵀ + b for upstream dy [R, O] into x, weight and bias (those
+    /// that require them): dx = dy·W, dW = dyᵀ·x, db = Σ_r dy.
+    private static func linearBackward(_ dy: UnsafePointer<Float>, x: Tensor, weight: Tensor, bias: Tensor?) {
+        let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
+        if x.requiresGrad {            // dx [R, I] += dy [R, O] · W [O, I]
+            weight.data.withUnsafeBufferPointer { w in
+                x.withGradBuffer(assigningIfFresh: { dx, fresh in
+                    if fresh && outputs == 0 { dx.initialize(repeating: 0) }   // an empty GEMM writes nothing
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs,
+                               a: dy, b: w.baseAddress!, beta: fresh ? 0 : 1, c: dx.baseAddress!)
+                })
+            }
+        }
+        if weight.requiresGrad {       // dW [O, I] += dyᵀ [O, R] · x [R, I]
+            x.data.withUnsafeBufferPointer { a in
+                weight.withGradBuffer { dw in
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows,
+                               a: dy, b: a.baseAddress!, beta: 1, c: dw.baseAddress!)
                 }
-                if let bias, bias.requiresGrad {   // db [O] += Σ_r dy[r, :], columns split across threads
-                    bias.withGradBuffer { db in
-                        Parallel.forRanges(outputs, costPerItem: rows) { columns in
-                            for r in 0..<rows {
-                                let row = dy.baseAddress! + r * outputs
-                                for j in columns { db[j] += row[j] }
-                            }
-                        }
+            }
+        }
+        if let bias, bias.requiresGrad {   // db [O] += Σ_r dy[r, :], columns split across threads
+            bias.withGradBuffer { db in
+                Parallel.forRanges(outputs, costPerItem: rows) { columns in
+                    for r in 0..<rows {
+                        let row = dy + r * outputs
+                        for j in columns { db[j] += row[j] }
                     }
                 }
             }
         }
-        return result
     }
 }

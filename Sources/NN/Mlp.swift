@@ -22,6 +22,6 @@ public final class Mlp: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        drop2(fc2(drop1(fc1(x).gelu())))
+        drop2(fc2(drop1(fc1.forwardGELU(x))))
     }
 }

@@ -97,4 +97,25 @@ final class LinearOpTests: XCTestCase {
             assertGradient("linear bias \(withBias)", [x1, w1, b1]) { _ in Tensor.linear(x1, weight: w1, bias: withBias ? b1 : nil) }
         }
     }
+
+    /// Linear → GELU fused against the two ops in sequence: values, every gradient, and a
+    /// finite-difference check; also through an upstream gradient that already exists on x.
+    func testFusedLinearGELUMatchesLinearThenGELU() {
+        let x1 = randomTensor([9, 6], seed: 11), w1 = randomTensor([4, 6], seed: 12), b1 = randomTensor([4], seed: 13)
+        let x2 = x1.detached(), w2 = w1.detached(), b2 = b1.detached()
+        for t in [x1, w1, b1, x2, w2, b2] { t.requiresGrad = true }
+        let fused = Tensor.linearGELU(x1, weight: w1, bias: b1)
+        let reference = Tensor.linear(x2, weight: w2, bias: b2).gelu()
+        for (a, b) in zip(fused.data, reference.data) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        let projection = randomTensor([9, 4], seed: 14)
+        // x also feeds a second branch, so its gradient is accumulated, not just assigned.
+        ((fused * projection).sum() + x1.sum()).backward()
+        ((reference * projection).sum() + x2.sum()).backward()
+        for (mine, theirs) in [(x1, x2), (w1, w2), (b1, b2)] {
+            for (a, b) in zip(mine.grad!, theirs.grad!) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        }
+        assertGradient("linearGELU", [x1, w1, b1]) { _ in Tensor.linearGELU(x1, weight: w1, bias: b1) }
+        let mlp = Linear(weight: w1.detached(), bias: b1.detached())
+        XCTAssertEqual(mlp.forwardGELU(x1.reshaped([3, 3, 6])).shape, [3, 3, 4])
+    }
 }

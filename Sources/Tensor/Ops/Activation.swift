@@ -29,20 +29,42 @@ extension Tensor {
             input.withGradBuffer(assigningIfFresh: { dx, fresh in
                 g.withUnsafeBufferPointer { dy in
                     input.data.withUnsafeBufferPointer { x in
-                        Parallel.forRanges(dx.count, costPerItem: 16) { range in
-                            let input = x.baseAddress!, upstream = dy.baseAddress!, grad = dx.baseAddress!
-                            for i in range {
-                                let v = input[i]
-                                let (cdf, pdf) = Tensor.normalCDFAndDensity(v)
-                                let local = upstream[i] * (cdf + v * pdf)
-                                grad[i] = fresh ? local : grad[i] + local
-                            }
-                        }
+                        Tensor.geluBackward(x.baseAddress!, upstream: dy.baseAddress!, count: dx.count,
+                                     into: dx.baseAddress!, accumulate: !fresh)
                     }
                 }
             })
         }
         return result
+    }
+
+    /// dx[i] (+)= dy[i] · GELU′(x[i]) with GELU′(x) = Φ(x) + x·φ(x); assigns unless `accumulate`.
+    public static func geluBackward(_ x: UnsafePointer<Float>, upstream dy: UnsafePointer<Float>, count: Int,
+                                    into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        Parallel.forRanges(count, costPerItem: 16) { range in
+            for i in range {
+                let v = x[i]
+                let (cdf, pdf) = normalCDFAndDensity(v)
+                let local = dy[i] * (cdf + v * pdf)
+                dx[i] = accumulate ? dx[i] + local : local
+            }
+        }
+    }
+
+    /// The epilogue of a fused Linear → GELU over a [rows, columns] GEMM output `pre`: adds the
+    /// bias row in place (pre becomes the pre-activation the backward needs) and writes
+    /// GELU(pre) to `output`, in one pass.
+    public static func addBiasAndGELU(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
+                                      rows: Int, columns: Int, output: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(rows, costPerItem: 16 * columns) { range in
+            for r in range {
+                let p = pre + r * columns, o = output + r * columns
+                // Two simple loops over the row (it stays in L1) rather than one that stores to
+                // both: each has one store stream and vectorises.
+                for j in 0..<columns { p[j] += bias[j] }
+                for j in 0..<columns { o[j] = p[j] * normalCDFAndDensity(p[j]).cdf }
+            }
+        }
     }
 
     /// Φ(x) and φ(x) for the standard normal, sharing one exp.
@@ -53,10 +75,15 @@ extension Tensor {
         let z = Swift.abs(x) * invSqrt2
         let e = FastMath.exp(-z * z)                    // = exp(−x²/2)
         // A&S 7.1.26: erf(z) = 1 − t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·e^(−z²), t = 1/(1 + p·z).
-        let t = 1 / (1 + 0.327_591_1 * z)
-        let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741
-                    + t * (-1.453_152_027 + t * 1.061_405_429))))
-        let erfAbs = 1 - poly * e
+        let t = 1 / (1 as Float).addingProduct(0.327_591_1, z)
+        // Horner in fused multiply-adds, as FastMath.exp.
+        var poly: Float = 1.061_405_429
+        poly = (-1.453_152_027 as Float).addingProduct(poly, t)
+        poly = (1.421_413_741 as Float).addingProduct(poly, t)
+        poly = (-0.284_496_736 as Float).addingProduct(poly, t)
+        poly = (0.254_829_592 as Float).addingProduct(poly, t)
+        poly *= t
+        let erfAbs = (1 as Float).addingProduct(-poly, e)
         let erf = x < 0 ? -erfAbs : erfAbs
         return (0.5 * (1 + erf), invSqrt2Pi * e)
     }

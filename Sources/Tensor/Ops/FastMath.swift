@@ -18,14 +18,15 @@ public enum FastMath {
         let biased = clamped * 1.442_695_04 + magic
         let n = biased - magic
         let r = (clamped - n * 0.693_359_375) - n * -2.121_944_4e-4
+        // Horner steps as fused multiply-adds (`c + p·r` in one rounding; one instruction with FMA).
         var p: Float = 1.0 / 5040
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = (1.0 / 720 as Float).addingProduct(p, r)
+        p = (1.0 / 120 as Float).addingProduct(p, r)
+        p = (1.0 / 24 as Float).addingProduct(p, r)
+        p = (1.0 / 6 as Float).addingProduct(p, r)
+        p = (0.5 as Float).addingProduct(p, r)
+        p = (1 as Float).addingProduct(p, r)
+        p = (1 as Float).addingProduct(p, r)
         let scale = Float(bitPattern: (biased.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
         return p * scale
     }
