@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .executableTarget(name: "vittrain", dependencies: [
-            "Training", "Interpret", "Models", "Data", "FileFormats",
+            "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

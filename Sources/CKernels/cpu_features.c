@@ -1,6 +1,7 @@
-// Runtime check for the AVX-512 BF16 GEMM: the CPU must report AVX-512F/BW/VL and AVX512_BF16,
-// and the OS must save the opmask and zmm registers (XCR0), or the kernel must never run.
-// The answer is computed once and cached; non-x86-64 builds always answer 0.
+// Runtime CPU checks. For the AVX-512 BF16 GEMM: the CPU must report AVX-512F/BW/VL and
+// AVX512_BF16, and the OS must save the opmask and zmm registers (XCR0), or the kernel must never
+// run; computed once and cached; non-x86-64 builds answer 0. For the Swift kernels, which x86-64
+// builds compile for Haswell-level CPUs: AVX, AVX2 and FMA with the ymm state enabled.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -41,6 +42,17 @@ int vt_cpu_has_avx512_bf16(void) {
     }
     return value;
 }
+
+int vt_cpu_has_avx2_fma(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid(1, eax, ebx, ecx, edx);
+    if (!(ecx & (1u << 27)) || !(ecx & (1u << 28)) || !(ecx & (1u << 12))) return 0;   // OSXSAVE, AVX, FMA
+    if ((read_xcr0() & 0x6) != 0x6) return 0;         // XCR0: SSE and AVX (ymm) state
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & (1u << 5)) ? 1 : 0;                 // AVX2
+}
 #else
 int vt_cpu_has_avx512_bf16(void) { return 0; }
+int vt_cpu_has_avx2_fma(void) { return 1; }           // nothing x86-specific is required elsewhere
 #endif

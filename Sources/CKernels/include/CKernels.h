@@ -12,6 +12,10 @@ extern "C" {
 /// Always 0 on non-x86-64 builds.
 int vt_cpu_has_avx512_bf16(void);
 
+/// 1 when this CPU and OS run AVX, AVX2 and FMA (the Haswell level x86-64 builds of the Swift
+/// kernels are compiled for), else 0. Always 1 on non-x86-64 builds.
+int vt_cpu_has_avx2_fma(void);
+
 /// C[m×n] = alpha · op(A) · op(B) + beta · C with op(A) m×k, op(B) k×n, both rounded to bf16
 /// (round to nearest even) and their products summed in fp32.
 /// A is m×k (k×m when transA ≠ 0) with row stride lda; B is k×n (n×k when transB ≠ 0) with row
