@@ -7,13 +7,11 @@
 //   A panel: [kp pairs][MR=14 rows]      — each word broadcast to all 16 lanes
 #include "CKernels.h"
 #include "bf16_internal.h"
+#include "gemm_common.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define VT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,prfchw")))
 
@@ -29,48 +27,7 @@ enum {
                       // written row band by row band, in order)
 };
 
-// ---- Per-thread pack buffers (grown on demand, freed when the thread exits) ----
-
-typedef struct { void *a; size_t aBytes; void *b; size_t bBytes; } PackBuffers;
-
-static pthread_key_t bufferKey;
-static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
-
-static void freeBuffers(void *p) {
-    PackBuffers *buffers = p;
-    free(buffers->a);
-    free(buffers->b);
-    free(buffers);
-}
-
-static void makeKey(void) { pthread_key_create(&bufferKey, freeBuffers); }
-
-/// Returns a 64-byte aligned region of at least `bytes` in *slot (NULL if allocation fails).
-static void *ensure(void **slot, size_t *capacity, size_t bytes) {
-    if (*capacity >= bytes) return *slot;
-    free(*slot);
-    *slot = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    *capacity = *slot ? bytes : 0;
-    return *slot;
-}
-
-static PackBuffers *threadBuffers(void) {
-    pthread_once(&bufferOnce, makeKey);
-    PackBuffers *buffers = pthread_getspecific(bufferKey);
-    if (!buffers) {
-        buffers = calloc(1, sizeof *buffers);
-        if (buffers) pthread_setspecific(bufferKey, buffers);
-    }
-    return buffers;
-}
-
 // ---- Packing (fp32 → bf16 pairs) ----
-
-/// Mask of the first `count` of 16 lanes (masked-off lanes are neither read nor written, so
-/// edges never touch memory past the matrix).
-static inline __mmask16 lowMask(long count) {
-    return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
-}
 
 // Word indices that interleave two 16-word halves: out[2j] = lo[j], out[2j+1] = hi[j].
 VT_AVX512 static inline __m512i interleaveIndex(void) {
@@ -89,8 +46,8 @@ VT_AVX512 static inline __m512i pairRows(__mmask16 mask, const float *row0, cons
 
 /// Up to 32 consecutive floats along k (count valid) → 16 pair words, zero-padded.
 VT_AVX512 static inline __m512i pairAlongK(const float *x, long count) {
-    __m512 x0 = _mm512_maskz_loadu_ps(lowMask(count), x);
-    __m512 x1 = _mm512_maskz_loadu_ps(lowMask(count - 16), x + 16);
+    __m512 x0 = _mm512_maskz_loadu_ps(vt_low_mask(count), x);
+    __m512 x1 = _mm512_maskz_loadu_ps(vt_low_mask(count - 16), x + 16);
     return (__m512i)_mm512_cvtne2ps_pbh(x1, x0);            // bf16 in k order = pairs in order
 }
 
@@ -108,38 +65,12 @@ VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long widt
         for (long j = 0; j < width; j += panelWidth) {
             uint32_t *dst = out + (j / panelWidth) * kp * panelWidth + p * panelWidth;
             for (int h = 0; h < panelWidth; h += 16) {
-                __mmask16 mask = lowMask(width - j - h);
+                __mmask16 mask = vt_low_mask(width - j - h);
                 __m512i words = pairRows(mask, row0 + j + h, row1 ? row1 + j + h : NULL, index);
-                _mm512_mask_storeu_epi32(dst + h, lowMask(panelWidth - h), words);
+                _mm512_mask_storeu_epi32(dst + h, vt_low_mask(panelWidth - h), words);
             }
         }
     }
-}
-
-/// Transposes a 16×16 block of 32-bit words in registers: r[i] word j ↔ r[j] word i.
-VT_AVX512 static inline void transpose16(__m512i r[16]) {
-    __m512i t[16];
-    for (int i = 0; i < 16; i += 2) {            // per 128-bit lane: pairs of rows interleaved
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int g = 0; g < 16; g += 4) {            // r[g + e], lane L: rows g..g+3 of word 4L + e
-        r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
-        r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
-        r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
-        r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
-    }
-    for (int e = 0; e < 4; e++) {                // gather lane L of the four row groups
-        __m512i even0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0x88);
-        __m512i odd0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0xDD);
-        __m512i even1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0x88);
-        __m512i odd1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0xDD);
-        t[e] = _mm512_shuffle_i32x4(even0, even1, 0x88);
-        t[8 + e] = _mm512_shuffle_i32x4(even0, even1, 0xDD);
-        t[4 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0x88);
-        t[12 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
 /// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
@@ -153,7 +84,7 @@ VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long wid
     uint32_t converted[16][KCP] __attribute__((aligned(64)));   // 24 KB: [line][pair]
     for (long jb = 0; jb < panelWidth; jb += 16) {
         long lines = width - jb < 16 ? width - jb : 16;
-        __mmask16 store = lowMask(panelWidth - jb);
+        __mmask16 store = vt_low_mask(panelWidth - jb);
         for (long j = 0; j < lines; j++)
             for (long p0 = 0; p0 < kp; p0 += 16)
                 _mm512_store_si512(&converted[j][p0], pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0));
@@ -161,7 +92,7 @@ VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long wid
             __m512i r[16];
             for (int j = 0; j < 16; j++)
                 r[j] = j < lines ? _mm512_load_si512(&converted[j][p0]) : _mm512_setzero_si512();
-            transpose16(r);
+            vt_transpose16(r);
             long count = kp - p0 < 16 ? kp - p0 : 16;
             for (long q = 0; q < count; q++)
                 _mm512_mask_storeu_epi32(out + (p0 + q) * panelWidth + jb, store, r[q]);
@@ -190,20 +121,6 @@ VT_AVX512 static void packPanelA(int transA, const float *a, long lda, long i0, 
 
 // ---- Register tile ----
 
-/// Writes one accumulator row into C: C = alpha·acc + beta·C; beta == 0 never reads C.
-VT_AVX512 static inline void storeRow(float *c, __m512 acc, __mmask16 mask, __m512 alpha,
-                                      float beta) {
-    __m512 scaled = _mm512_mul_ps(acc, alpha);
-    if (beta == 0) {
-        _mm512_mask_storeu_ps(c, mask, scaled);
-    } else {
-        __m512 old = _mm512_maskz_loadu_ps(mask, c);
-        __m512 sum = beta == 1 ? _mm512_add_ps(old, scaled)
-                               : _mm512_fmadd_ps(old, _mm512_set1_ps(beta), scaled);
-        _mm512_mask_storeu_ps(c, mask, sum);
-    }
-}
-
 /// ROWS × 32 tile: 2·ROWS fp32 accumulators over kp pairs, then stored to the first `rows`
 /// rows and `cols` columns of C. Always inlined with a constant ROWS so the accumulators
 /// live in registers.
@@ -226,11 +143,11 @@ tile(const int ROWS, long kp, const uint32_t *ap, const uint32_t *bp, float *c, 
             acc1[r] = _mm512_dpbf16_ps(acc1[r], x, b1);
         }
     }
-    __mmask16 m0 = lowMask(cols), m1 = lowMask(cols - 16);
+    __mmask16 m0 = vt_low_mask(cols), m1 = vt_low_mask(cols - 16);
     __m512 vAlpha = _mm512_set1_ps(alpha);
     for (int r = 0; r < ROWS; r++) {
-        storeRow(c + r * ldc, acc0[r], m0, vAlpha, beta);
-        storeRow(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
+        vt_store_row(c + r * ldc, acc0[r], m0, vAlpha, beta);
+        vt_store_row(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
     }
 }
 
@@ -262,52 +179,27 @@ VT_AVX512 static void tileEdge(long rows, long kp, const uint32_t *ap, const uin
 
 // ---- Driver ----
 
-/// Source lines that will be packed next, prefetched into L2 (not L1, which holds the current
-/// panels) a few at a time while tiles compute, so the packing's DRAM misses overlap the
-/// arithmetic. Measured +4-5% on the weight-gradient products (k = 8320, A transposed).
-typedef struct { const char *base; long lines, stride, span, next; } Prefetch;
-
-static Prefetch prefetchLines(const float *base, long lines, long strideFloats, long spanFloats) {
-    Prefetch p = { (const char *)base, lines, strideFloats * 4, spanFloats * 4, 0 };
-    return p;
-}
-
-static inline void prefetchStep(Prefetch *p, long count) {
-    long end = p->next + count < p->lines ? p->next + count : p->lines;
-    for (; p->next < end; p->next++) {
-        const char *line = p->base + p->next * p->stride;
-        for (long q = 0; q < p->span; q += 64) __builtin_prefetch(line + q, 0, 2);
-        __builtin_prefetch(line + p->span - 1, 0, 2);
-    }
-}
-
 /// The op(A) panel (rows i0.., k from pc) that packPanelA will read next.
-static Prefetch nextPanelA(int transA, const float *a, long lda, long m, long k, long i0, long pc) {
+static VTPrefetch nextPanelA(int transA, const float *a, long lda, long m, long k, long i0, long pc) {
     if (i0 >= m) { i0 = 0; pc += 2 * KCP; }
-    if (pc >= k) return prefetchLines(a, 0, 0, 0);
+    if (pc >= k) return vt_prefetch_lines(a, 0, 0, 0);
     long rows = m - i0 < MR ? m - i0 : MR, kc = k - pc < 2 * KCP ? k - pc : 2 * KCP;
-    return transA ? prefetchLines(a + pc * lda + i0, kc, lda, rows)
-                  : prefetchLines(a + i0 * lda + pc, rows, lda, kc);
-}
-
-/// C = beta·C for k == 0 (beta == 0 writes zeros without reading C).
-static void scaleC(long m, long n, float beta, float *c, long ldc) {
-    for (long i = 0; i < m; i++)
-        for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+    return transA ? vt_prefetch_lines(a + pc * lda + i0, kc, lda, rows)
+                  : vt_prefetch_lines(a + i0 * lda + pc, rows, lda, kc);
 }
 
 VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
                                 const float *a, long lda, const float *b, long ldb,
                                 float beta, float *c, long ldc) {
-    PackBuffers *buffers = threadBuffers();
+    VTPackBuffers *buffers = vt_thread_pack_buffers();
     if (!buffers) return 0;
     long kcMax = 2 * KCP < k ? 2 * KCP : k;
     long kpMax = (kcMax + 1) / 2;
     long ncMax = NC < n ? NC : n;
     size_t bBytes = (size_t)kpMax * ((ncMax + NR - 1) / NR * NR) * 4;
     size_t aBytes = (size_t)kpMax * MR * 4;
-    uint32_t *bPack = ensure(&buffers->b, &buffers->bBytes, bBytes);
-    uint32_t *aPack = ensure(&buffers->a, &buffers->aBytes, aBytes);
+    uint32_t *bPack = vt_ensure_buffer(&buffers->b, &buffers->bBytes, bBytes);
+    uint32_t *aPack = vt_ensure_buffer(&buffers->a, &buffers->aBytes, aBytes);
     if (!bPack || !aPack) return 0;
 
     for (long jc = 0; jc < n; jc += NC) {
@@ -320,10 +212,10 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
             for (long ir = 0; ir < m; ir += MR) {
                 long rows = m - ir < MR ? m - ir : MR;
                 packPanelA(transA, a, lda, ir, pc, rows, kc, aPack);
-                Prefetch next = nextPanelA(transA, a, lda, m, k, ir + MR, pc);
+                VTPrefetch next = nextPanelA(transA, a, lda, m, k, ir + MR, pc);
                 long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
                 for (long jr = 0; jr < nc; jr += NR) {
-                    prefetchStep(&next, perTile);
+                    vt_prefetch_step(&next, perTile);
                     const uint32_t *bp = bPack + (jr / NR) * kp * NR;
                     float *ct = c + ir * ldc + jc + jr;
                     if (rows == MR) tileFull(kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
@@ -339,7 +231,7 @@ void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb,
                   float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0) { scaleC(m, n, beta, c, ldc); return; }
+    if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
     if (vt_cpu_has_avx512_bf16() &&
         gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
     // No AVX512_BF16, or the pack buffers could not be allocated.

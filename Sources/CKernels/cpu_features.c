@@ -1,6 +1,6 @@
 // Runtime CPU checks. For the AVX-512 BF16 GEMM: the CPU must report AVX-512F/BW/VL and
-// AVX512_BF16, and the OS must save the opmask and zmm registers (XCR0), or the kernel must never
-// run; computed once and cached; non-x86-64 builds answer 0. For the Swift kernels, which x86-64
+// AVX512_BF16 (for the fp32 GEMM: AVX-512F), and the OS must save the opmask and zmm registers
+// (XCR0), or the kernel must never run; computed once and cached; non-x86-64 builds answer 0. For the Swift kernels, which x86-64
 // builds compile for Haswell-level CPUs: AVX, AVX2 and FMA with the ymm state enabled.
 #include "CKernels.h"
 
@@ -15,7 +15,8 @@ static unsigned long long read_xcr0(void) {
     return ((unsigned long long)hi << 32) | lo;
 }
 
-static int detect(void) {
+/// AVX512F with the opmask and zmm state saved by the OS.
+static int detectAVX512F(void) {
     unsigned int eax, ebx, ecx, edx;
     if (__get_cpuid_max(0, 0) < 7) return 0;
     __cpuid(1, eax, ebx, ecx, edx);
@@ -23,8 +24,14 @@ static int detect(void) {
     // XCR0 bits 1,2 (SSE, AVX) and 5,6,7 (opmask, upper halves of zmm0-15, zmm16-31).
     if ((read_xcr0() & 0xE6) != 0xE6) return 0;
     __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & (1u << 16)) ? 1 : 0;                // AVX512F
+}
+
+static int detect(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!detectAVX512F()) return 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
     unsigned int maxSubleaf = eax;
-    if (!(ebx & (1u << 16))) return 0;                // AVX512F
     if (!(ebx & (1u << 30))) return 0;                // AVX512BW
     if (!(ebx & (1u << 31))) return 0;                // AVX512VL
     if (maxSubleaf < 1) return 0;
@@ -43,6 +50,16 @@ int vt_cpu_has_avx512_bf16(void) {
     return value;
 }
 
+int vt_cpu_has_avx512f(void) {
+    static atomic_int cached = -1;                    // as above
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = detectAVX512F();
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
+
 int vt_cpu_has_avx2_fma(void) {
     unsigned int eax, ebx, ecx, edx;
     if (__get_cpuid_max(0, 0) < 7) return 0;
@@ -54,5 +71,16 @@ int vt_cpu_has_avx2_fma(void) {
 }
 #else
 int vt_cpu_has_avx512_bf16(void) { return 0; }
+int vt_cpu_has_avx512f(void) { return 0; }
+int vt_cpu_has_avx512f(void) {
+    static atomic_int cached = -1;                    // as above
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = detectAVX512F();
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
+
 int vt_cpu_has_avx2_fma(void) { return 1; }           // nothing x86-specific is required elsewhere
 #endif

@@ -1,5 +1,6 @@
 // Hand-written C kernels for vittrain: a bf16 GEMM (AVX-512 BF16) that rounds fp32 inputs to
-// bf16 while packing and accumulates the products in fp32 ("medium" matmul precision).
+// bf16 while packing and accumulates the products in fp32 ("medium" matmul precision), and an
+// fp32 GEMM (AVX-512F).
 // Row-major throughout; the meaning of every argument matches cblas_sgemm with CblasRowMajor.
 #ifndef VT_CKERNELS_H
 #define VT_CKERNELS_H
@@ -11,6 +12,10 @@ extern "C" {
 /// 1 when this CPU and OS run AVX-512F/BW/VL and AVX512_BF16 (zmm state enabled), else 0.
 /// Always 0 on non-x86-64 builds.
 int vt_cpu_has_avx512_bf16(void);
+
+/// 1 when this CPU and OS run AVX-512F (opmask and zmm state enabled), else 0.
+/// Always 0 on non-x86-64 builds.
+int vt_cpu_has_avx512f(void);
 
 /// 1 when this CPU and OS run AVX, AVX2 and FMA (the Haswell level x86-64 builds of the Swift
 /// kernels are compiled for), else 0. Always 1 on non-x86-64 builds.
@@ -25,6 +30,14 @@ int vt_cpu_has_avx2_fma(void);
 void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb,
                   float beta, float *c, long ldc);
+
+/// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, arguments as vt_gemm_bf16 (and as
+/// cblas_sgemm with CblasRowMajor). beta == 0 never reads C. Single-threaded and thread-safe.
+/// Each element is summed in k order with fused multiply-adds, in blocks of 384 k (the AVX-512F
+/// kernel); without AVX-512F a portable loop computes the same product.
+void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc);
 
 #ifdef __cplusplus
 }

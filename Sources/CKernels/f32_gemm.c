@@ -1,0 +1,215 @@
+// AVX-512F fp32 GEMM: C = alpha·op(A)·op(B) + beta·C, the same Goto-style blocking as the bf16
+// kernel: a KC×NC block of op(B) is packed once; then each MR-row panel of op(A) is packed and
+// swept across that whole block by MR×NR register tiles (columns innermost).
+// Packed layouts (fp32):
+//   B panel: [kc][NR=32 columns]   — two zmm per k, the FMA's vector operand
+//   A panel: [kc][MR=14 rows]      — each float broadcast to all 16 lanes (embedded broadcast)
+#include "CKernels.h"
+#include "gemm_common.h"
+
+/// The reference triple loop (fp32 sums in k order): the path without AVX-512F.
+static void gemmPortable(int transA, int transB, long m, long n, long k, float alpha,
+                         const float *a, long lda, const float *b, long ldb,
+                         float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) {
+            float sum = 0;
+            for (long p = 0; p < k; p++)
+                sum += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+            float *out = c + i * ldc + j;
+            *out = beta == 0 ? alpha * sum : alpha * sum + beta * *out;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define VT_AVX512F __attribute__((target("avx512f")))
+
+enum {
+    MR = 14,          // rows per register tile: 14×2 accumulators + 2 B vectors of 32 zmm
+    NR = 32,          // columns per register tile (two zmm)
+    KC = 384,         // k per block (a multiple of 16): the A micro-panel (14 × 384 × 4 B = 21 KB)
+                      // stays in L1 while it sweeps the B block; ViT's k = 192 takes one block
+    NC = 1536,        // columns of op(B) per block: ViT's n ≤ 768 takes one block (≤ 1.2 MB
+                      // packed at k = 384, streamed from L2/L3 once per micro-panel). KC 256/768
+                      // and NC 384 measured within noise of these on the ViT shapes
+};
+
+// ---- Packing ----
+
+/// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
+/// Output [kc][panelWidth]; lines beyond `width` are zero. Sixteen lines at a time, sixteen k
+/// at a time, transposed in registers.
+VT_AVX512F static void packLinesAlongK(const float *x, long ld, long kc, long width, int panelWidth,
+                                       float *out) {
+    for (long jb = 0; jb < panelWidth; jb += 16) {
+        long lines = width - jb < 16 ? width - jb : 16;
+        __mmask16 store = vt_low_mask(panelWidth - jb);
+        for (long p0 = 0; p0 < kc; p0 += 16) {
+            __mmask16 load = vt_low_mask(kc - p0);
+            __m512i r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = j < lines ? _mm512_maskz_loadu_epi32(load, x + (jb + j) * ld + p0)
+                                 : _mm512_setzero_si512();
+            vt_transpose16(r);
+            long count = kc - p0 < 16 ? kc - p0 : 16;
+            for (long q = 0; q < count; q++)
+                _mm512_mask_storeu_epi32(out + (p0 + q) * panelWidth + jb, store, r[q]);
+        }
+    }
+}
+
+/// Packs `width` lines that run along a "wide" axis, element (kk, j) at x[kk*ld + j], into
+/// panels of panelWidth lines, each [kc][panelWidth] (the last panel zero-padded).
+VT_AVX512F static void packRows(const float *x, long ld, long kc, long width, int panelWidth,
+                                float *out) {
+    for (long p = 0; p < kc; p++) {
+        const float *row = x + p * ld;
+        for (long j = 0; j < width; j += panelWidth) {
+            float *dst = out + (j / panelWidth) * kc * panelWidth + p * panelWidth;
+            for (int h = 0; h < panelWidth; h += 16) {
+                __m512 v = _mm512_maskz_loadu_ps(vt_low_mask(width - j - h), row + j + h);
+                _mm512_mask_storeu_ps(dst + h, vt_low_mask(panelWidth - h), v);
+            }
+        }
+    }
+}
+
+/// op(B)[pc..pc+kc, jc..jc+nc] → NR-column panels, each [kc][NR].
+VT_AVX512F static void packB(int transB, const float *b, long ldb, long pc, long jc, long kc, long nc,
+                             float *out) {
+    if (!transB) { packRows(b + pc * ldb + jc, ldb, kc, nc, NR, out); return; }
+    for (long j = 0; j < nc; j += NR) {
+        long width = nc - j < NR ? nc - j : NR;
+        packLinesAlongK(b + (jc + j) * ldb + pc, ldb, kc, width, NR, out + (j / NR) * kc * NR);
+    }
+}
+
+/// Rows i0..i0+rows (rows ≤ MR) of op(A)[:, pc..pc+kc] → one panel [kc][MR], packed right before
+/// it sweeps the B block, so it is still in L1 for all of its tiles.
+VT_AVX512F static void packPanelA(int transA, const float *a, long lda, long i0, long pc, long rows,
+                                  long kc, float *out) {
+    if (transA) packRows(a + pc * lda + i0, lda, kc, rows, MR, out);
+    else packLinesAlongK(a + i0 * lda + pc, lda, kc, rows, MR, out);
+}
+
+// ---- Register tile ----
+
+/// ROWS × 32 tile: 2·ROWS accumulators over kc, then stored to the first ROWS rows and `cols`
+/// columns of C. Always inlined with a constant ROWS so the accumulators live in registers.
+__attribute__((always_inline)) VT_AVX512F static inline void
+tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc,
+     long cols, float alpha, float beta) {
+    __m512 acc0[MR], acc1[MR];
+    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
+    for (int r = 0; r < ROWS; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + 16, 1, 3);
+    }
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(bp + p * NR);
+        __m512 b1 = _mm512_load_ps(bp + p * NR + 16);
+        for (int r = 0; r < ROWS; r++) {
+            __m512 x = _mm512_set1_ps(ap[p * MR + r]);
+            acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+        }
+    }
+    __mmask16 m0 = vt_low_mask(cols), m1 = vt_low_mask(cols - 16);
+    __m512 vAlpha = _mm512_set1_ps(alpha);
+    for (int r = 0; r < ROWS; r++) {
+        vt_store_row(c + r * ldc, acc0[r], m0, vAlpha, beta);
+        vt_store_row(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
+    }
+}
+
+VT_AVX512F static void tileFull(long kc, const float *ap, const float *bp, float *c, long ldc,
+                                long cols, float alpha, float beta) {
+    tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta);
+}
+
+/// Bottom-edge tile with fewer than MR rows: a kernel per height so no padded rows are computed.
+VT_AVX512F static void tileEdge(long rows, long kc, const float *ap, const float *bp, float *c,
+                                long ldc, long cols, float alpha, float beta) {
+    switch (rows) {
+    case 1: tile(1, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 2: tile(2, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 3: tile(3, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 4: tile(4, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 5: tile(5, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 6: tile(6, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 7: tile(7, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 8: tile(8, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 9: tile(9, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 10: tile(10, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 11: tile(11, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 12: tile(12, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    case 13: tile(13, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    }
+}
+
+// ---- Driver ----
+
+/// The op(A) panel (rows i0.., k from pc) that packPanelA will read next.
+static VTPrefetch nextPanelA(int transA, const float *a, long lda, long m, long k, long i0, long pc) {
+    if (i0 >= m) { i0 = 0; pc += KC; }
+    if (pc >= k) return vt_prefetch_lines(a, 0, 0, 0);
+    long rows = m - i0 < MR ? m - i0 : MR, kc = k - pc < KC ? k - pc : KC;
+    return transA ? vt_prefetch_lines(a + pc * lda + i0, kc, lda, rows)
+                  : vt_prefetch_lines(a + i0 * lda + pc, rows, lda, kc);
+}
+
+VT_AVX512F static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
+                                 const float *a, long lda, const float *b, long ldb,
+                                 float beta, float *c, long ldc) {
+    VTPackBuffers *buffers = vt_thread_pack_buffers();
+    if (!buffers) return 0;
+    long kcMax = KC < k ? KC : k;
+    long ncMax = NC < n ? NC : n;
+    size_t bBytes = (size_t)kcMax * ((ncMax + NR - 1) / NR * NR) * 4;
+    size_t aBytes = (size_t)kcMax * MR * 4;
+    float *bPack = vt_ensure_buffer(&buffers->b, &buffers->bBytes, bBytes);
+    float *aPack = vt_ensure_buffer(&buffers->a, &buffers->aBytes, aBytes);
+    if (!bPack || !aPack) return 0;
+
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
+            packB(transB, b, ldb, pc, jc, kc, nc, bPack);
+            for (long ir = 0; ir < m; ir += MR) {
+                long rows = m - ir < MR ? m - ir : MR;
+                packPanelA(transA, a, lda, ir, pc, rows, kc, aPack);
+                VTPrefetch next = nextPanelA(transA, a, lda, m, k, ir + MR, pc);
+                long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
+                for (long jr = 0; jr < nc; jr += NR) {
+                    vt_prefetch_step(&next, perTile);
+                    const float *bp = bPack + (jr / NR) * kc * NR;
+                    float *ct = c + ir * ldc + jc + jr;
+                    if (rows == MR) tileFull(kc, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
+                    else tileEdge(rows, kc, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
+                }
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
+void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
+#if defined(__x86_64__)
+    if (vt_cpu_has_avx512f() &&
+        gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+#endif
+    // No AVX-512F, or the pack buffers could not be allocated.
+    gemmPortable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,92 @@
+// Pieces shared by the AVX-512 GEMMs (bf16_gemm.c, f32_gemm.c), not part of the public header:
+// per-thread pack buffers, lane masks, a 16×16 in-register transpose of 32-bit words, the store
+// of an accumulator row into C, and the L2 prefetch of the next A panel's source lines.
+#ifndef VT_GEMM_COMMON_H
+#define VT_GEMM_COMMON_H
+
+#include <stddef.h>
+
+/// One thread's pack buffers (64-byte aligned, grown on demand, freed when the thread exits).
+/// Both GEMMs use the same pair: a call packs and consumes them before it returns.
+typedef struct { void *a; size_t aBytes; void *b; size_t bBytes; } VTPackBuffers;
+
+/// The calling thread's buffers (NULL if they could not be allocated).
+VTPackBuffers *vt_thread_pack_buffers(void);
+
+/// Returns a 64-byte aligned region of at least `bytes` in *slot (NULL if allocation fails).
+void *vt_ensure_buffer(void **slot, size_t *capacity, size_t bytes);
+
+/// C = beta·C, the whole product when k == 0 (beta == 0 writes zeros without reading C).
+void vt_scale_c(long m, long n, float beta, float *c, long ldc);
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// Mask of the first `count` of 16 lanes (masked-off lanes are neither read nor written, so
+/// edges never touch memory past the matrix).
+static inline __mmask16 vt_low_mask(long count) {
+    return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
+}
+
+/// Transposes a 16×16 block of 32-bit words in registers: r[i] word j ↔ r[j] word i.
+__attribute__((target("avx512f"))) static inline void vt_transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {            // per 128-bit lane: pairs of rows interleaved
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {            // r[g + e], lane L: rows g..g+3 of word 4L + e
+        r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+        r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+        r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+        r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+    }
+    for (int e = 0; e < 4; e++) {                // gather lane L of the four row groups
+        __m512i even0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0x88);
+        __m512i odd0 = _mm512_shuffle_i32x4(r[e], r[4 + e], 0xDD);
+        __m512i even1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0x88);
+        __m512i odd1 = _mm512_shuffle_i32x4(r[8 + e], r[12 + e], 0xDD);
+        t[e] = _mm512_shuffle_i32x4(even0, even1, 0x88);
+        t[8 + e] = _mm512_shuffle_i32x4(even0, even1, 0xDD);
+        t[4 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0x88);
+        t[12 + e] = _mm512_shuffle_i32x4(odd0, odd1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/// Writes one accumulator row into C: C = alpha·acc + beta·C; beta == 0 never reads C.
+__attribute__((target("avx512f"))) static inline void vt_store_row(float *c, __m512 acc, __mmask16 mask,
+                                                                   __m512 alpha, float beta) {
+    __m512 scaled = _mm512_mul_ps(acc, alpha);
+    if (beta == 0) {
+        _mm512_mask_storeu_ps(c, mask, scaled);
+    } else {
+        __m512 old = _mm512_maskz_loadu_ps(mask, c);
+        __m512 sum = beta == 1 ? _mm512_add_ps(old, scaled)
+                               : _mm512_fmadd_ps(old, _mm512_set1_ps(beta), scaled);
+        _mm512_mask_storeu_ps(c, mask, sum);
+    }
+}
+#endif
+
+/// Source lines that will be packed next, prefetched into L2 (not L1, which holds the current
+/// panels) a few at a time while tiles compute, so the packing's DRAM misses overlap the
+/// arithmetic. Measured +4-5% on the bf16 weight-gradient products (k = 8320, A transposed).
+typedef struct { const char *base; long lines, stride, span, next; } VTPrefetch;
+
+static inline VTPrefetch vt_prefetch_lines(const float *base, long lines, long strideFloats,
+                                           long spanFloats) {
+    VTPrefetch p = { (const char *)base, lines, strideFloats * 4, spanFloats * 4, 0 };
+    return p;
+}
+
+static inline void vt_prefetch_step(VTPrefetch *p, long count) {
+    long end = p->next + count < p->lines ? p->next + count : p->lines;
+    for (; p->next < end; p->next++) {
+        const char *line = p->base + p->next * p->stride;
+        for (long q = 0; q < p->span; q += 64) __builtin_prefetch(line + q, 0, 2);
+        __builtin_prefetch(line + p->span - 1, 0, 2);
+    }
+}
+
+#endif
