@@ -72,15 +72,5 @@ int vt_cpu_has_avx2_fma(void) {
 #else
 int vt_cpu_has_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512f(void) { return 0; }
-int vt_cpu_has_avx512f(void) {
-    static atomic_int cached = -1;                    // as above
-    int value = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (value < 0) {
-        value = detectAVX512F();
-        atomic_store_explicit(&cached, value, memory_order_relaxed);
-    }
-    return value;
-}
-
 int vt_cpu_has_avx2_fma(void) { return 1; }           // nothing x86-specific is required elsewhere
 #endif
