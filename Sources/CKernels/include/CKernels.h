@@ -33,8 +33,8 @@ void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
 
 /// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, arguments as vt_gemm_bf16 (and as
 /// cblas_sgemm with CblasRowMajor). beta == 0 never reads C. Single-threaded and thread-safe.
-/// Each element is summed in k order with fused multiply-adds, in blocks of 384 k (the AVX-512F
-/// kernel); without AVX-512F a portable loop computes the same product.
+/// The AVX-512F kernel sums each element in k order with fused multiply-adds, in blocks of 768 k
+/// added onto C; without AVX-512F a portable loop computes the same product (rounding may differ).
 void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
