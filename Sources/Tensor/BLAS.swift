@@ -1,8 +1,11 @@
-// The single doorway to cblas_sgemm. Transposes are passed as BLAS flags, never materialised.
-// OpenBLAS runs single-threaded (see Parallel): a large GEMM is split here into one band of C
-// per thread (rows, or columns when N is the long side), so OpenBLAS's spinning workers never
-// compete with our own parallel loops for the cores. With `precision = .medium` the model's
-// GEMMs go to the bf16 kernel (BF16GEMM) instead; the per-head attention products stay fp32.
+// The single doorway to matrix products. Transposes are passed as flags, never materialised.
+// A large GEMM is split here into one band of C per thread (rows, or columns when N is the long
+// side) and each band runs single-threaded, so no library's spinning workers compete with our
+// own parallel loops for the cores. Which kernel runs a band: with `precision = .medium` the bf16
+// kernel (BF16GEMM); otherwise, on CPUs with AVX-512F, our fp32 kernel (F32GEMM, 1.1–1.16× OpenBLAS
+// on ViT shapes); else cblas_sgemm (OpenBLAS, kept at one thread by Parallel). Products under
+// 2^16 multiply-adds and the per-head attention products always go to OpenBLAS, whose small-
+// matrix kernels need no packing.
 
 import CBLAS
 import Dispatch
@@ -31,9 +34,20 @@ public enum BLAS {
 
     /// Products with at least this many multiply-adds are split across our threads.
     static let splitThreshold = 1 << 21
-    /// Below this many multiply-adds the bf16 kernel's packing costs more than it saves
-    /// (128×10×192 breaks even), so `.medium` leaves such products in fp32.
-    static let bf16Threshold = 1 << 16
+    /// Below this many multiply-adds our kernels' packing costs more than it saves (the bf16
+    /// kernel breaks even with OpenBLAS at 128×10×192), so such products go to OpenBLAS.
+    static let ownKernelThreshold = 1 << 16
+
+    /// The kernel that runs one band of a product.
+    enum Kernel { case bf16, f32, openBLAS }
+
+    /// The kernel for an m×n×k product under the current precision.
+    @inline(__always)
+    static func kernel(m: Int, n: Int, k: Int) -> Kernel {
+        guard m * n * k >= ownKernelThreshold else { return .openBLAS }
+        if usesBFloat16 { return .bf16 }
+        return F32GEMM.isAccelerated ? .f32 : .openBLAS
+    }
 
     /// C[M×N] = alpha · op(A) · op(B) + beta · C, all row-major and contiguous.
     /// op(A) is M×K (A is K×M when `transposeA`), op(B) is K×N (B is N×K when `transposeB`).
@@ -43,13 +57,13 @@ public enum BLAS {
                              beta: Float = 0, c: UnsafeMutablePointer<Float>) {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let threads = Parallel.threadCount
-        let bf16 = usesBFloat16 && m * n * k >= bf16Threshold
+        let kernel = kernel(m: m, n: n, k: k)
         if threads > 1 && m * n * k >= splitThreshold && !Parallel.isInsideParallelRegion {
             split(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, bf16: bf16)
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, kernel: kernel)
             return
         }
-        product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        product(kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
     }
 
@@ -69,7 +83,7 @@ public enum BLAS {
     /// so each starts on a vector boundary.
     private static func split(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int, bf16: Bool) {
+                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int, kernel: Kernel) {
         let byRows = m >= n
         let extent = byRows ? m : n
         let bands = min(threads, max(1, extent / 16))
@@ -79,25 +93,29 @@ public enum BLAS {
             guard start < end else { return }
             if byRows {
                 let aBand = transposeA ? a + start : a + start * lda
-                product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
+                product(kernel, transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
                         alpha: alpha, a: aBand, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * n, ldc: n)
             } else {
                 let bBand = transposeB ? b + start * ldb : b + start
-                product(bf16: bf16, transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
+                product(kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
                         alpha: alpha, a: a, lda: lda, b: bBand, ldb: ldb, beta: beta, c: c + start, ldc: n)
             }
         }
     }
 
-    /// One unsplit product, in bf16 or fp32.
+    /// One unsplit product on the given kernel.
     @inline(__always)
-    private static func product(bf16: Bool, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    private static func product(_ kernel: Kernel, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if bf16 {
+        switch kernel {
+        case .bf16:
             BF16GEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                           a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        } else {
+        case .f32:
+            F32GEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        case .openBLAS:
             raw(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
@@ -123,6 +141,15 @@ public enum BLAS {
         defer { openblas_set_num_threads(1) }
         raw(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1,
             a: a, lda: k, b: b, ldb: n, beta: 0, c: c, ldc: n)
+    }
+
+    /// Which kernel runs the model's large products, for `vittrain bench`.
+    public static var largeProductKernel: String {
+        switch kernel(m: 1024, n: 1024, k: 1024) {
+        case .bf16: return "vittrain bf16 (AVX-512 BF16)"
+        case .f32: return "vittrain fp32 (AVX-512F)"
+        case .openBLAS: return "OpenBLAS \(coreName)"
+        }
     }
 
     /// The name of the OpenBLAS kernel set in use (for `vittrain bench`).

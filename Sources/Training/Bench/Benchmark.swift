@@ -20,6 +20,8 @@ public struct BenchmarkResult: Codable {
     public var blasCore: String
     /// "highest" (fp32 GEMMs) or "medium" (bf16 GEMM inputs), as it took effect.
     public var matmulPrecision: String
+    /// The kernel that runs the large products (ours in fp32 or bf16, or OpenBLAS).
+    public var gemmKernel: String
     public var trainImagesPerSecond: Summary
     public var evalImagesPerSecond: Summary
     public var trainGflops: Double
@@ -48,7 +50,8 @@ public struct BenchmarkResult: Codable {
     public var text: String {
         func f(_ x: Double) -> String { String(format: "%.1f", x) }
         return """
-        bench \(config): \(arch), batch \(batchSize), \(threads) threads, OpenBLAS core \(blasCore), matmul precision \(matmulPrecision)
+        bench \(config): \(arch), batch \(batchSize), \(threads) threads, matmul precision \(matmulPrecision)
+          GEMM kernel  \(gemmKernel) (small products: OpenBLAS \(blasCore))
           train step   \(f(trainImagesPerSecond.median)) images/s (min \(f(trainImagesPerSecond.min)), max \(f(trainImagesPerSecond.max)))
           eval forward \(f(evalImagesPerSecond.median)) images/s (min \(f(evalImagesPerSecond.min)), max \(f(evalImagesPerSecond.max)))
           achieved     \(f(trainGflops)) GFLOP/s in training (analytic ViT FLOPs)
@@ -154,7 +157,7 @@ public enum Benchmark {
         return BenchmarkResult(
             config: configName, arch: setup.config.model.arch, batchSize: loader.batchSize,
             threads: Parallel.threadCount, blasCore: BLAS.coreName,
-            matmulPrecision: BLAS.effectivePrecision.rawValue,
+            matmulPrecision: BLAS.effectivePrecision.rawValue, gemmKernel: BLAS.largeProductKernel,
             trainImagesPerSecond: train, evalImagesPerSecond: .init(evalRates),
             trainGflops: ModelFLOPs.training(c, tokens: tokens) * train.median / 1e9,
             peakResidentMB: peakResidentMB(), loaderImagesPerSecond: loaderRate,

@@ -1,5 +1,6 @@
 // `vittrain bench --gemm`: how fast this machine multiplies 1024×1024 matrices in Float32, through
-// cblas_sgemm with OpenBLAS's own threads and through our BLAS.sgemm (split over our threads),
+// cblas_sgemm with OpenBLAS's own threads and through our BLAS.sgemm (split over our threads, on
+// our AVX-512F kernel where the CPU has one),
 // the ceiling against which the model's achieved GFLOP/s is read; and, where the CPU has
 // AVX-512 BF16, the same product through the bf16 kernel (matmul_precision "medium").
 
@@ -15,12 +16,14 @@ public struct GemmReferenceResult: Codable {
     public var openblasThreadedGflops: Double
     /// Best of the repeats, BLAS.sgemm in fp32 as the model's kernels call it.
     public var splitGemmGflops: Double
+    /// The kernel behind `splitGemmGflops`.
+    public var fp32Kernel: String
     /// Best of the repeats, BLAS.sgemm with bf16 inputs; nil without AVX-512 BF16.
     public var bf16GemmGflops: Double?
 
     public var text: String {
-        let fp32 = String(format: "sgemm %d³, %d threads, OpenBLAS core %@: cblas_sgemm %.1f GFLOP/s (OpenBLAS threads), %.1f GFLOP/s (split over our threads)",
-                          size, threads, blasCore, openblasThreadedGflops, splitGemmGflops)
+        let fp32 = String(format: "sgemm %d³, %d threads: cblas_sgemm %.1f GFLOP/s (OpenBLAS %@, its own threads), BLAS.sgemm %.1f GFLOP/s (%@, split over our threads)",
+                          size, threads, openblasThreadedGflops, blasCore, splitGemmGflops, fp32Kernel)
         guard let bf16GemmGflops else { return fp32 }
         return fp32 + String(format: "\nbf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32",
                              bf16GemmGflops, bf16GemmGflops / max(gemmGflops, 1e-9))
@@ -64,8 +67,10 @@ public enum GemmReference {
                 }
             }
         }
+        BLAS.precision = .highest
+        let fp32Kernel = BLAS.largeProductKernel
         return GemmReferenceResult(size: size, threads: Parallel.threadCount, blasCore: BLAS.coreName,
                                    gemmGflops: max(reference, split), openblasThreadedGflops: reference,
-                                   splitGemmGflops: split, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil)
+                                   splitGemmGflops: split, fp32Kernel: fp32Kernel, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil)
     }
 }
