@@ -35,9 +35,7 @@ struct BenchCommand: ParsableCommand {
             var runConfig = try RunConfig.load(path: config, overrides: sets)
             runConfig.checkpoint.dir = NSTemporaryDirectory() + "vittrain-bench-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: runConfig.checkpoint.dir!) }
-            if let note = ComputeSettings.apply(runConfig.train) {
-                FileHandle.standardError.write(Data((note + "\n").utf8))
-            }
+            ComputeSettings.apply(runConfig.train)
             if gemm {
                 let result = GemmReference.run()
                 print(json ? try encode(result) : result.text)

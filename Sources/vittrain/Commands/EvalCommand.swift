@@ -55,9 +55,7 @@ struct EvalCommand: ParsableCommand {
             guard let precision = MatmulPrecision(rawValue: matmulPrecision) else {
                 throw CLIError("--matmul-precision: expected highest or medium, got \"\(matmulPrecision)\"")
             }
-            if let note = ComputeSettings.apply(precision: precision) {
-                FileHandle.standardError.write(Data((note + "\n").utf8))
-            }
+            ComputeSettings.apply(precision: precision)
             let saved = try Checkpoint.read(checkpoint)
             let model = try saved.makeModel(file: checkpoint)
             let dataset = try openDataset(saved.config, model: model.config)

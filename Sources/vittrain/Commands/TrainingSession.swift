@@ -42,7 +42,7 @@ final class TrainingSession {
             }
             checkpoint = saved
         }
-        if let note = ComputeSettings.apply(config.train) { log(note) }
+        ComputeSettings.apply(config.train, log: log)
         let setup = try RunSetup(config: config, loadInitialWeights: checkpoint == nil)
         let trainer = try Trainer(setup: setup, resumeFrom: checkpoint, log: log)
         let directory = setup.runDirectory
