@@ -42,33 +42,33 @@ public enum GemmReference {
         var reference = 0.0, split = 0.0, bf16 = 0.0
         let precision = BLAS.precision
         defer { BLAS.precision = precision }
+        BLAS.precision = .highest
+        let fp32Kernel = BLAS.largeProductKernel
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    func best(_ body: () -> Void) -> Double {
+                    func rate(_ body: () -> Void) -> Double {   // GFLOP/s of one run of body
                         let start = Date()
                         body()
                         return flops / Date().timeIntervalSince(start) / 1e9
                     }
                     for _ in 0...repeats {
-                        reference = max(reference, best {
+                        reference = max(reference, rate {
                             BLAS.referenceSgemm(openBLASThreads: Parallel.threadCount, m: size, n: size, k: size,
                                                 a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
                         })
                         for p in BLAS.supportsBFloat16 ? [MatmulPrecision.highest, .medium] : [.highest] {
                             BLAS.precision = p
-                            let rate = best {
+                            let gflops = rate {
                                 BLAS.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size,
                                            a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
                             }
-                            if p == .highest { split = max(split, rate) } else { bf16 = max(bf16, rate) }
+                            if p == .highest { split = max(split, gflops) } else { bf16 = max(bf16, gflops) }
                         }
                     }
                 }
             }
         }
-        BLAS.precision = .highest
-        let fp32Kernel = BLAS.largeProductKernel
         return GemmReferenceResult(size: size, threads: Parallel.threadCount, blasCore: BLAS.coreName,
                                    gemmGflops: max(reference, split), openblasThreadedGflops: reference,
                                    splitGemmGflops: split, fp32Kernel: fp32Kernel, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil)
