@@ -14,53 +14,31 @@ final class BF16GEMMTests: XCTestCase {
         return Float(bitPattern: rounded)
     }
 
-    struct Case {
-        var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int
-        var alpha: Float, beta: Float, pad: Int
-    }
-
     struct Errors { var tight = 0.0, loose = 0.0 }
 
     /// Runs one product, checks it, and returns the worst errors relative to the sum of |products|.
     @discardableResult
-    func check(_ t: Case, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Errors {
-        var rng = RandomGenerator(seed: seed)
-        let aRows = t.transposeA ? t.k : t.m, aCols = t.transposeA ? t.m : t.k
-        let bRows = t.transposeB ? t.n : t.k, bCols = t.transposeB ? t.k : t.n
-        let lda = aCols + t.pad, ldb = bCols + 2 * t.pad, ldc = t.n + t.pad
-        let a = (0..<max(1, aRows * lda)).map { _ in rng.nextNormal() }
-        let b = (0..<max(1, bRows * ldb)).map { _ in rng.nextNormal() }
-        // beta == 0 must not read C: fill it with NaN. The padding columns must come back untouched.
-        var c = (0..<max(1, t.m * ldc)).map { _ in t.beta == 0 ? Float.nan : rng.nextNormal() }
-        let c0 = c
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    BF16GEMM.gemm(transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n, k: t.k,
-                                  alpha: t.alpha, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
-                                  beta: t.beta, c: pc.baseAddress!, ldc: ldc)
-                }
-            }
-        }
+    func check(_ t: GEMMCase, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Errors {
+        let o = GEMMOperands(t, seed: seed)
+        let c = o.run(t, on: BF16GEMM.gemm)
         var errors = Errors()
         for i in 0..<t.m {
-            for j in 0..<ldc {
-                let index = i * ldc + j
+            for j in 0..<o.ldc {
+                let index = i * o.ldc + j
                 if j >= t.n {
-                    XCTAssertEqual(c[index].bitPattern, c0[index].bitPattern, "\(t): wrote padding (\(i), \(j))",
+                    XCTAssertEqual(c[index].bitPattern, o.c[index].bitPattern, "\(t): wrote padding (\(i), \(j))",
                                    file: file, line: line)
                     continue
                 }
                 var exact = 0.0, rounded = 0.0, magnitude = 0.0
                 for p in 0..<t.k {
-                    let x = a[t.transposeA ? p * lda + i : i * lda + p]
-                    let y = b[t.transposeB ? j * ldb + p : p * ldb + j]
+                    let x = o.a(t, i, p), y = o.b(t, p, j)
                     exact += Double(x) * Double(y)
                     let product = Double(Self.bf16(x)) * Double(Self.bf16(y))
                     rounded += product
                     magnitude += abs(product)
                 }
-                let old = t.beta == 0 ? 0 : Double(t.beta) * Double(c0[index])
+                let old = t.beta == 0 ? 0 : Double(t.beta) * Double(o.c[index])
                 let scale = abs(Double(t.alpha)) * magnitude + abs(old) + 1e-30
                 let got = Double(c[index])
                 let tight = abs(got - (Double(t.alpha) * rounded + old)) / scale
@@ -81,26 +59,9 @@ final class BF16GEMMTests: XCTestCase {
     }
 
     func testEdgeSizesAllTransposes() {
-        let sizes = [1, 2, 7, 15, 16, 17, 33, 65]
         // (alpha, beta, padding of the row strides)
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (1.5, 0, 3), (-0.75, 1, 5), (2, -0.5, 1)]
-        var worst = Errors(), seed: UInt64 = 1
-        for transposeA in [false, true] {
-            for transposeB in [false, true] {
-                for m in sizes {
-                    for n in sizes {
-                        for k in sizes {
-                            let (alpha, beta, pad) = variants[Int(seed % 4)]
-                            let e = check(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                               alpha: alpha, beta: beta, pad: pad), seed: seed)
-                            worst.tight = max(worst.tight, e.tight)
-                            worst.loose = max(worst.loose, e.loose)
-                            seed += 1
-                        }
-                    }
-                }
-            }
-        }
+        let worst = sweep(GEMMCase.sweep(GEMMCase.cube([1, 2, 7, 15, 16, 17, 33, 65]), variants: variants, firstSeed: 1))
         print("bf16 gemm edge sizes: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
     }
 
@@ -109,36 +70,23 @@ final class BF16GEMMTests: XCTestCase {
     func testBlockBoundariesAllTransposes() {
         let shapes = [(577, 192, 65), (337, 3073, 3), (29, 47, 769), (353, 65, 770), (192, 577, 577)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
-        var worst = Errors(), seed: UInt64 = 1000
-        for transposeA in [false, true] {
-            for transposeB in [false, true] {
-                for (m, n, k) in shapes {
-                    let (alpha, beta, pad) = variants[Int(seed % 4)]
-                    let e = check(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                       alpha: alpha, beta: beta, pad: pad), seed: seed)
-                    worst.tight = max(worst.tight, e.tight)
-                    worst.loose = max(worst.loose, e.loose)
-                    seed += 1
-                }
-            }
-        }
+        let worst = sweep(GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000))
         print("bf16 gemm block boundaries: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
     }
 
-    /// k == 0 leaves beta·C (zeros for beta 0, even over NaN); m or n == 0 touches nothing.
+    /// Checks every case and returns the worst errors.
+    func sweep(_ cases: [(GEMMCase, seed: UInt64)], file: StaticString = #filePath, line: UInt = #line) -> Errors {
+        var worst = Errors()
+        for (t, seed) in cases {
+            let e = check(t, seed: seed, file: file, line: line)
+            worst.tight = max(worst.tight, e.tight)
+            worst.loose = max(worst.loose, e.loose)
+        }
+        return worst
+    }
+
     func testEmptyProducts() {
-        var c: [Float] = [.nan, .nan, 3, 4]
-        let one: [Float] = [1]
-        BF16GEMM.gemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: one, lda: 1,
-                      b: one, ldb: 2, beta: 0, c: &c, ldc: 2)
-        XCTAssertEqual(c, [0, 0, 0, 0])
-        c = [1, 2, 3, 4]
-        BF16GEMM.gemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: one, lda: 1,
-                      b: one, ldb: 2, beta: 2, c: &c, ldc: 2)
-        XCTAssertEqual(c, [2, 4, 6, 8])
-        BF16GEMM.gemm(transposeA: false, transposeB: false, m: 0, n: 2, k: 3, alpha: 1, a: one, lda: 3,
-                      b: one, ldb: 2, beta: 0, c: &c, ldc: 2)
-        XCTAssertEqual(c, [2, 4, 6, 8])
+        assertEmptyProducts(BF16GEMM.gemm)
     }
 
     /// Values chosen on and around bf16 rounding ties (bf16 keeps 7 mantissa bits): exact ties go

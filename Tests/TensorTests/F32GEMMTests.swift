@@ -7,49 +7,12 @@ import Dispatch
 import Tensor
 
 final class F32GEMMTests: XCTestCase {
-    struct Case {
-        var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int
-        var alpha: Float, beta: Float, pad: Int
-    }
-
-    /// Row-major operands with padded strides for one case.
-    struct Operands {
-        var a: [Float], b: [Float], c: [Float], lda: Int, ldb: Int, ldc: Int
-    }
-
-    static func operands(_ t: Case, seed: UInt64, integers: Bool = false) -> Operands {
-        var rng = RandomGenerator(seed: seed)
-        func value() -> Float { integers ? Float(rng.nextInt(below: 9) - 4) : rng.nextNormal() }
-        let aRows = t.transposeA ? t.k : t.m, aCols = t.transposeA ? t.m : t.k
-        let bRows = t.transposeB ? t.n : t.k, bCols = t.transposeB ? t.k : t.n
-        let lda = aCols + t.pad, ldb = bCols + 2 * t.pad, ldc = t.n + t.pad
-        let a = (0..<max(1, aRows * lda)).map { _ in value() }
-        let b = (0..<max(1, bRows * ldb)).map { _ in value() }
-        // beta == 0 must not read C: fill it with NaN. The padding columns must come back untouched.
-        let c = (0..<max(1, t.m * ldc)).map { _ in t.beta == 0 ? Float.nan : value() }
-        return Operands(a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc)
-    }
-
-    static func run(_ t: Case, _ o: Operands) -> [Float] {
-        var c = o.c
-        o.a.withUnsafeBufferPointer { pa in
-            o.b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    F32GEMM.gemm(transposeA: t.transposeA, transposeB: t.transposeB, m: t.m, n: t.n, k: t.k,
-                                 alpha: t.alpha, a: pa.baseAddress!, lda: o.lda, b: pb.baseAddress!, ldb: o.ldb,
-                                 beta: t.beta, c: pc.baseAddress!, ldc: o.ldc)
-                }
-            }
-        }
-        return c
-    }
-
     /// Runs one product, checks every element (and that padding is untouched), and returns the
     /// worst error relative to |alpha|·Σ|products| + |beta·C|.
     @discardableResult
-    func check(_ t: Case, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Double {
-        let o = Self.operands(t, seed: seed)
-        let c = Self.run(t, o)
+    func check(_ t: GEMMCase, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) -> Double {
+        let o = GEMMOperands(t, seed: seed)
+        let c = o.run(t, on: F32GEMM.gemm)
         var worst = 0.0
         for i in 0..<t.m {
             for j in 0..<o.ldc {
@@ -61,8 +24,7 @@ final class F32GEMMTests: XCTestCase {
                 }
                 var exact = 0.0, magnitude = 0.0
                 for p in 0..<t.k {
-                    let product = Double(o.a[t.transposeA ? p * o.lda + i : i * o.lda + p])
-                        * Double(o.b[t.transposeB ? j * o.ldb + p : p * o.ldb + j])
+                    let product = Double(o.a(t, i, p)) * Double(o.b(t, p, j))
                     exact += product
                     magnitude += abs(product)
                 }
@@ -77,24 +39,10 @@ final class F32GEMMTests: XCTestCase {
     }
 
     func testEdgeSizesAllTransposes() {
-        let sizes = [1, 2, 7, 13, 15, 16, 17, 33, 65]
         // (alpha, beta, padding of the row strides)
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (1.5, 0, 3), (-0.75, 1, 5), (2, -0.5, 1)]
-        var worst = 0.0, seed: UInt64 = 1
-        for transposeA in [false, true] {
-            for transposeB in [false, true] {
-                for m in sizes {
-                    for n in sizes {
-                        for k in sizes {
-                            let (alpha, beta, pad) = variants[Int(seed % 4)]
-                            worst = max(worst, check(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n,
-                                                          k: k, alpha: alpha, beta: beta, pad: pad), seed: seed))
-                            seed += 1
-                        }
-                    }
-                }
-            }
-        }
+        let cases = GEMMCase.sweep(GEMMCase.cube([1, 2, 7, 13, 15, 16, 17, 33, 65]), variants: variants, firstSeed: 1)
+        let worst = cases.map { check($0.0, seed: $0.seed) }.max() ?? 0
         print("f32 gemm edge sizes: max error \(worst) of Σ|products|")
     }
 
@@ -105,17 +53,7 @@ final class F32GEMMTests: XCTestCase {
         let shapes = [(577, 192, 65), (337, 1569, 3), (29, 47, 769), (53, 65, 1537), (197, 576, 192),
                       (197, 192, 768)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
-        var worst = 0.0, seed: UInt64 = 1000
-        for transposeA in [false, true] {
-            for transposeB in [false, true] {
-                for (m, n, k) in shapes {
-                    let (alpha, beta, pad) = variants[Int(seed % 4)]
-                    worst = max(worst, check(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                                  alpha: alpha, beta: beta, pad: pad), seed: seed))
-                    seed += 1
-                }
-            }
-        }
+        let worst = GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000).map { check($0.0, seed: $0.seed) }.max() ?? 0
         print("f32 gemm block boundaries: max error \(worst) of Σ|products|")
     }
 
@@ -123,46 +61,24 @@ final class F32GEMMTests: XCTestCase {
     /// element must equal the Double reference bit for bit, whatever the order of the sums.
     func testSmallIntegersAreExact() {
         let shapes = [(30, 70, 800), (15, 33, 17), (45, 1600, 5)]
-        var seed: UInt64 = 500
-        for transposeA in [false, true] {
-            for transposeB in [false, true] {
-                for (m, n, k) in shapes {
-                    let t = Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                 alpha: 1, beta: seed % 2 == 0 ? 0 : 1, pad: 1)
-                    let o = Self.operands(t, seed: seed, integers: true)
-                    let c = Self.run(t, o)
-                    var mismatches = 0
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            var exact = t.beta == 0 ? 0 : Double(o.c[i * o.ldc + j])
-                            for p in 0..<k {
-                                exact += Double(o.a[transposeA ? p * o.lda + i : i * o.lda + p])
-                                    * Double(o.b[transposeB ? j * o.ldb + p : p * o.ldb + j])
-                            }
-                            if Double(c[i * o.ldc + j]) != exact { mismatches += 1 }
-                        }
-                    }
-                    XCTAssertEqual(mismatches, 0, "\(t): elements that differ from the exact integer result")
-                    seed += 1
+        // Padding 1; beta alternates 0 and 1 with the seed.
+        for (t, seed) in GEMMCase.sweep(shapes, variants: [(1, 0, 1), (1, 1, 1)], firstSeed: 500) {
+            let o = GEMMOperands(t, seed: seed, integers: true)
+            let c = o.run(t, on: F32GEMM.gemm)
+            var mismatches = 0
+            for i in 0..<t.m {
+                for j in 0..<t.n {
+                    var exact = t.beta == 0 ? 0 : Double(o.c[i * o.ldc + j])
+                    for p in 0..<t.k { exact += Double(o.a(t, i, p)) * Double(o.b(t, p, j)) }
+                    if Double(c[i * o.ldc + j]) != exact { mismatches += 1 }
                 }
             }
+            XCTAssertEqual(mismatches, 0, "\(t): elements that differ from the exact integer result")
         }
     }
 
-    /// k == 0 leaves beta·C (zeros for beta 0, even over NaN); m or n == 0 touches nothing.
     func testEmptyProducts() {
-        var c: [Float] = [.nan, .nan, 3, 4]
-        let one: [Float] = [1]
-        F32GEMM.gemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: one, lda: 1,
-                     b: one, ldb: 2, beta: 0, c: &c, ldc: 2)
-        XCTAssertEqual(c, [0, 0, 0, 0])
-        c = [1, 2, 3, 4]
-        F32GEMM.gemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: one, lda: 1,
-                     b: one, ldb: 2, beta: 2, c: &c, ldc: 2)
-        XCTAssertEqual(c, [2, 4, 6, 8])
-        F32GEMM.gemm(transposeA: false, transposeB: false, m: 0, n: 2, k: 3, alpha: 1, a: one, lda: 3,
-                     b: one, ldb: 2, beta: 0, c: &c, ldc: 2)
-        XCTAssertEqual(c, [2, 4, 6, 8])
+        assertEmptyProducts(F32GEMM.gemm)
     }
 
     /// Calls from several threads at once (per-thread pack buffers, shared with the bf16 kernel,
