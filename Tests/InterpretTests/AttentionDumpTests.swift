@@ -97,18 +97,8 @@ final class AttentionDumpTests: XCTestCase {
         }
         let dir = try temporaryDirectory("page")
         let summary = try AttentionDump.write(images: images(2), attentions: try fixtureAttentions(), gridHeight: 8, gridWidth: 8, to: dir)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Scripts/check_report.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, summary.indexPath, dir + "/screenshot.png"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let (status, output) = try Fixtures.checkPage(summary.indexPath, screenshot: dir + "/screenshot.png")
+        XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("selftest ok"), output)
         XCTAssertGreaterThan(try PNG.read(dir + "/screenshot.png").width, 0)
 
@@ -116,13 +106,7 @@ final class AttentionDumpTests: XCTestCase {
         let html = try String(contentsOfFile: summary.indexPath, encoding: .utf8)
         try html.replacingOccurrences(of: "layerSlider.addEventListener", with: "undefinedHelper(); layerSlider.addEventListener")
             .write(toFile: dir + "/broken.html", atomically: true, encoding: .utf8)
-        let broken = Process()
-        broken.executableURL = URL(fileURLWithPath: "/bin/bash")
-        broken.arguments = [script, dir + "/broken.html", dir + "/broken.png"]
-        broken.standardOutput = FileHandle.nullDevice
-        broken.standardError = FileHandle.nullDevice
-        try broken.run()
-        broken.waitUntilExit()
-        XCTAssertNotEqual(broken.terminationStatus, 0, "a page with a script error fails the check")
+        let broken = try Fixtures.checkPage(dir + "/broken.html", screenshot: dir + "/broken.png")
+        XCTAssertNotEqual(broken.status, 0, "a page with a script error fails the check")
     }
 }

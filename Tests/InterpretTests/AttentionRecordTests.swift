@@ -109,18 +109,8 @@ final class AttentionRecordTests: XCTestCase {
         XCTAssertTrue(html.contains("\"label\":\"d\""), "class names label the probes")
 
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") {
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("Scripts/check_report.sh").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script, summary.indexPath, report + "/screenshot.png"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, output)
+            let (status, output) = try Fixtures.checkPage(summary.indexPath, screenshot: report + "/screenshot.png")
+            XCTAssertEqual(status, 0, output)
             XCTAssertTrue(output.contains("src=maps/p00/e0003/l00_mean.png"), output)
         }
     }

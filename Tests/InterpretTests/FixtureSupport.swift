@@ -12,6 +12,23 @@ enum Fixtures {
             .appendingPathComponent("Fixtures").path
     }
 
+    /// Runs Scripts/check_report.sh (headless chromium) on an attention page, writing a
+    /// screenshot; returns the script's exit status and its combined output.
+    static func checkPage(_ indexPath: String, screenshot: String) throws -> (status: Int32, output: String) {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/check_report.sh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, indexPath, screenshot]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     static func tensor(_ file: HDF5File, _ path: String) throws -> Tensor {
         let (shape, values) = try file.readFloats(path)
         return Tensor(shape: shape, data: values)
