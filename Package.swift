@@ -4,13 +4,14 @@
 // Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
 import PackageDescription
 
-// Hot loops use unsafe buffer pointers; whole-module optimisation keeps generic helpers inlined.
 // On x86-64 the kernels are compiled for Haswell level (AVX2 + FMA, every x86 CPU since 2015):
 // the baseline (SSE2, no FMA) vectorises GELU, softmax and the norms four floats at a time.
+// No `-wmo` here: release builds already optimise whole modules, and the flag breaks debug builds
+// ("index output filenames do not match input source files").
 #if arch(x86_64)
-let optimised: [SwiftSetting] = [.unsafeFlags(["-wmo", "-target-cpu", "haswell"])]
+let optimised: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 #else
-let optimised: [SwiftSetting] = [.unsafeFlags(["-wmo"])]
+let optimised: [SwiftSetting] = []
 #endif
 
 let package = Package(
