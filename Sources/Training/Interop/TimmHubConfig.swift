@@ -106,6 +106,9 @@ public struct TimmHubConfig {
     public static func json(for c: ViTConfig, pretrainedConfig: String?, classNames: [String]?, file: String) throws
         -> (json: String, note: String?) {
         var note: String?
+        if c.distilled && !c.distillationHead && c.numClasses > 0 {
+            throw FileFormatError(file: file, message: "timm's distilled DeiT has a class and a distillation head; this model (Hugging Face DeiTForImageClassification) has the class head alone, so timm cannot load it strictly")
+        }
         guard let architecture = TimmRegistry.closestName(to: c) ?? TimmRegistry.closestName(to: c, matchingEps: false) else {
             throw FileFormatError(file: file, message: "timm registers no ViT family with this model's options (pooling \(c.globalPool.rawValue), activation \(c.activation.rawValue), prefix tokens \(c.prefixTokenCount)); export --format hf")
         }
