@@ -8,7 +8,12 @@ import Foundation
 
 public struct DistributedError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ message: String) { description = message }
+    /// Every rank raised it at the same point (`Communicator.agree`), so all can leave MPI cleanly.
+    public let isAgreed: Bool
+    public init(_ message: String, agreed: Bool = false) {
+        description = message
+        isAgreed = agreed
+    }
 }
 
 public final class Communicator {

@@ -80,12 +80,12 @@ extension Communicator {
             let ranks = messages.indices.filter { messages[$0] == text }
             lines.append(ranks.count == size ? text : "rank \(ranks.map(String.init).joined(separator: ", ")): \(text)")
         }
-        throw DistributedError(lines.joined(separator: "\n"))
+        throw DistributedError(lines.joined(separator: "\n"), agreed: true)
     }
 }
 
 extension DistributedError {
     /// Thrown on ranks other than 0 when rank 0 reports the failure for all of them.
-    public static let reportedByRankZero = DistributedError("")
+    public static let reportedByRankZero = DistributedError("", agreed: true)
     public var isReportedElsewhere: Bool { description.isEmpty }
 }

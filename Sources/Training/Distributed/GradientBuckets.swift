@@ -53,6 +53,9 @@ public final class GradientBuckets {
     public private(set) var totalExposedSeconds = 0.0
     private var firstStart: UInt64?
 
+    /// Off only in `vittrain bench`, to time the same steps without communication.
+    public var synchronizes = true
+
     /// Values reduced per step.
     public var valueCount: Int { buckets.reduce(0) { $0 + $1.buffer.count } }
     public var bucketNames: [String] { buckets.map(\.name) }
@@ -100,7 +103,7 @@ public final class GradientBuckets {
     /// The tape's `leafReady`: counts the leaf off its bucket and starts the bucket's allreduce
     /// when it was the last; also gives in-flight reductions a chance to progress.
     public func leafReady(_ tensor: Tensor) {
-        guard let index = bucketOf[ObjectIdentifier(tensor)] else { return }
+        guard synchronizes, let index = bucketOf[ObjectIdentifier(tensor)] else { return }
         let bucket = buckets[index]
         bucket.pending -= 1
         if bucket.pending == 0 { start(bucket) }
@@ -121,6 +124,7 @@ public final class GradientBuckets {
     /// After backward: starts any bucket whose parameters got no gradient, waits for all, and
     /// replaces every gradient by the mean over ranks.
     public func finish() throws {
+        guard synchronizes else { return }
         let backwardEnded = DispatchTime.now().uptimeNanoseconds
         for bucket in buckets where bucket.request == nil { start(bucket) }
         if let startError { throw startError }
