@@ -114,12 +114,13 @@ final class TrainingSession {
 
     func run() throws -> RunEnd {
         let end = try trainer.run()
+        let launcher = trainer.dataParallel.map { "mpirun -np \($0.size) " } ?? ""
         switch end {
         case .finished:
             let best = trainer.bestAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a"
             TrainingSession.log("done: \(trainer.epoch) epochs, \(trainer.step) steps, best val acc \(best); checkpoints in \(checkpointHook.directory)")
         case .interrupted:
-            TrainingSession.log("resume with: vittrain train --resume-from \(checkpointHook.lastPath)")
+            TrainingSession.log("resume with: \(launcher)vittrain train --resume-from \(checkpointHook.lastPath)")
         case .paused:
             TrainingSession.log("stopped after epoch \(trainer.epoch) as asked; continue with --resume (or --resume-from \(checkpointHook.lastPath))")
         }
