@@ -92,6 +92,27 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try cli.intAttribute("epoch", of: "run/last.h5"), epoch + 1)
     }
 
+    /// A rank that stops answering without dying (SIGSTOP: mpirun sees nothing wrong) cannot hang
+    /// the others: their bounded wait (VITTRAIN_MPI_TIMEOUT, here 5 s) ends the run with a line.
+    func testAHungRankEndsTheRunAfterTheCollectiveTimeout() throws {
+        let cli = try makeRunner()
+        defer { cli.remove() }
+        let job = try cli.startMPI(2, ["--config", "ddp.json", "--set", "checkpoint.dir=run", "--set", "train.batch_size=32",
+                                       "--set", "train.epochs=300"],
+                                   options: ["-x", "VITTRAIN_MPI_TIMEOUT=5"], log: "job.log")
+        defer { if job.isRunning { kill(job.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(cli.waitForFile("run/epoch-0001.h5", timeout: 120), "no first checkpoint")
+        let victim = try XCTUnwrap(rankProcess(1, under: job.processIdentifier), "no rank 1 under mpirun")
+        kill(victim, SIGSTOP)
+        defer { kill(victim, SIGKILL) }
+        let deadline = Date().addingTimeInterval(60)
+        while job.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(job.isRunning, "rank 0 waited more than 60 s for a hung rank")
+        let log = try String(contentsOfFile: cli.path("job.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("rank 0: no answer from the other 1 rank(s) for 5 s"), log)
+        XCTAssertNoThrow(try cli.modelValues("run/last.h5"))
+    }
+
     /// SIGINT to mpirun reaches every rank (as SIGTERM); the ranks agree on one step to stop
     /// after, rank 0 writes one checkpoint, and resuming gives bit for bit the uninterrupted run.
     /// Drop path and dropout are on, so this also checks that each rank's random stream is

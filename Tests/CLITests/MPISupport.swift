@@ -35,10 +35,10 @@ extension CLIRunner {
     }
 
     /// Starts mpirun with its output in files under the scratch directory (read them after exit).
-    func startMPI(_ ranks: Int, _ arguments: [String], log: String) throws -> Process {
+    func startMPI(_ ranks: Int, _ arguments: [String], options: [String] = [], log: String) throws -> Process {
         FileManager.default.createFile(atPath: path(log), contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(log)))
-        return try start(MPI.arguments(ranks: ranks, arguments), stdout: handle, stderr: handle,
+        return try start(MPI.arguments(ranks: ranks, options: options, arguments), stdout: handle, stderr: handle,
                          executable: MPI.mpirun, environment: MPI.environment)
     }
 

@@ -19,7 +19,10 @@ public struct DistributedError: Error, CustomStringConvertible {
 public final class Communicator {
     public let rank: Int
     public let size: Int
-    /// Seconds a collective may wait for the other ranks before the run stops.
+    /// Seconds a collective may wait for the other ranks before the run stops (VITTRAIN_MPI_TIMEOUT,
+    /// 300 by default: long enough for rank 0's checkpoint writes and snapshots, which the others
+    /// wait out in their next allreduce). A rank that dies is caught sooner: mpirun ends the job.
+    /// This bound is for a rank that hangs.
     public let timeout: Double
     private let usesMPI: Bool
     /// Seconds spent blocked waiting for collectives, for the bench and the epoch line.
@@ -52,7 +55,7 @@ public final class Communicator {
         var rank: Int32 = 0, size: Int32 = 1
         let code = vt_mpi_init(&rank, &size)
         guard code == 0 else { throw DistributedError("MPI_Init_thread failed: \(errorText(code))") }
-        let timeout = environment["VITTRAIN_MPI_TIMEOUT"].flatMap(Double.init) ?? 45
+        let timeout = environment["VITTRAIN_MPI_TIMEOUT"].flatMap(Double.init) ?? 300
         let world = Communicator(rank: Int(rank), size: Int(size), timeout: timeout, usesMPI: true)
         worldCache = world
         return world

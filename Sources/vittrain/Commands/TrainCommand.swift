@@ -53,6 +53,8 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         } catch let error as ExitCode {
             throw error
+        } catch let error as DistributedError {
+            throw CLIError("\(error)")  // names its rank already
         } catch {
             throw CLIError(world.isDistributed ? "rank \(world.rank): \(error)" : "\(error)")
         }
