@@ -176,6 +176,24 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
+    /// Open MPI is a run-time dependency only: the binary does not link libmpi, and when the
+    /// environment says mpirun started it but the library is missing, it says so in one line.
+    func testTheBinaryDoesNotLinkOpenMPIAndNamesAMissingLibrary() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.write(DistributedTrainingTests.config, to: "ddp.json")
+        let ldd = try cli.run([CLIRunner.binary.path], executable: URL(fileURLWithPath: "/usr/bin/ldd"))
+        XCTAssertEqual(ldd.status, 0, ldd.stderr)
+        XCTAssertFalse(ldd.stdout.contains("libmpi"), ldd.stdout)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_COMM_WORLD_SIZE"] = "2"
+        environment["VITTRAIN_MPI_LIBRARY"] = "libvittrain-no-such-mpi.so.40"
+        let result = try cli.run(["--config", "ddp.json", "--set", "checkpoint.dir=run"], environment: environment)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("cannot load libvittrain-no-such-mpi.so.40"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+
     func testAMissingDataFileIsReportedOnceNotOncePerRank() throws {
         let cli = try makeRunner()
         defer { cli.remove() }

@@ -35,6 +35,11 @@ public struct Checkpoint {
     /// One JSON object per line, as the metrics log.
     public var metricsHistory: [String]
     public var bestAccuracy: Double?
+    /// timm's `pretrained_cfg` of an imported model (JSON object text: input_size, interpolation,
+    /// crop_pct, crop_mode, mean, std), for eval's and explain's preprocessing; nil for our runs.
+    public var pretrainedConfig: String? = nil
+    /// The classifier's class names (HF id2label, timm label_names, or the dataset's), if known.
+    public var classNames: [String]? = nil
 
     public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
@@ -87,6 +92,11 @@ public struct Checkpoint {
             try file.setAttribute("world_size", worldSize)
             if let epochPosition { try file.setAttribute("epoch_position", epochPosition) }
             try file.setAttribute("metrics_history", metricsHistory.joined(separator: "\n"))
+            if let pretrainedConfig { try file.setAttribute("pretrained_cfg", pretrainedConfig) }
+            if let classNames {
+                let json = try JSONSerialization.data(withJSONObject: classNames, options: [.withoutEscapingSlashes])
+                try file.setAttribute("class_names", String(decoding: json, as: UTF8.self))
+            }
         }
     }
 
@@ -138,6 +148,14 @@ public struct Checkpoint {
             }
             rankStates = (0..<shape[0]).map { r in values[(r * shape[1])..<((r + 1) * shape[1])].map { UInt64(bitPattern: $0) } }
         }
+        var classNames: [String]?
+        if file.hasAttribute("class_names") {
+            let text = try file.stringAttribute("class_names")
+            guard let names = (try? JSONSerialization.jsonObject(with: Foundation.Data(text.utf8))) as? [String] else {
+                throw FileFormatError(file: path, message: "root attribute 'class_names' is not a JSON array of strings")
+            }
+            classNames = names
+        }
         var checkpoint = Checkpoint(
             config: config, modelConfig: modelConfig,
             epoch: try file.intAttribute("epoch"),
@@ -152,6 +170,8 @@ public struct Checkpoint {
         checkpoint.rankRandomStates = rankStates
         checkpoint.worldSize = (try? file.intAttribute("world_size")) ?? 1
         checkpoint.epochPosition = file.hasAttribute("epoch_position") ? try file.intAttribute("epoch_position") : nil
+        checkpoint.pretrainedConfig = file.hasAttribute("pretrained_cfg") ? try file.stringAttribute("pretrained_cfg") : nil
+        checkpoint.classNames = classNames
         return checkpoint
     }
 }
