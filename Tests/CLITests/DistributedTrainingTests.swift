@@ -205,6 +205,27 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
     }
 
+    /// A problem on one rank only (here rank 1 runs in a folder without the init checkpoint) is
+    /// reported once, by rank 0, naming the rank; every rank stops before training.
+    func testAProblemOnOneRankIsReportedOnceNamingTheRank() throws {
+        let cli = try makeRunner()
+        defer { cli.remove() }
+        XCTAssertEqual(try cli.run(["--config", "ddp.json", "--set", "checkpoint.dir=pre"]).status, 0)
+        let elsewhere = cli.path("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try DistributedTrainingTests.config.write(toFile: elsewhere + "/ddp.json", atomically: true, encoding: .utf8)
+        let run = [CLIRunner.binary.path, "--config", "ddp.json", "--set", "init.checkpoint=pre/last.h5", "--set", "checkpoint.dir=run"]
+        // Open MPI's MPMD form: one app context per rank, each with its own working directory.
+        let arguments = Array(MPI.arguments(ranks: 1, options: ["-wdir", cli.directory.path], []).dropLast())
+            + run + [":", "-np", "1", "-wdir", elsewhere] + run
+        let result = try cli.run(arguments, executable: MPI.mpirun, environment: MPI.environment)
+        XCTAssertNotEqual(result.status, 0)
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("pre/last.h5") }
+        XCTAssertEqual(lines.count, 1, result.stderr)
+        XCTAssertTrue(lines.first?.contains("rank 1: init.checkpoint: pre/last.h5 does not exist") == true, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cli.path("run/last.h5")), "training should not have started")
+    }
+
     func testBenchUnderMpirunReportsAllreduceOverlapAndScaling() throws {
         let cli = try makeRunner()
         defer { cli.remove() }
