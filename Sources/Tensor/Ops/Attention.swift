@@ -5,6 +5,7 @@
 // strides (3·D), with no gather or transpose copies, and writes its output columns directly.
 // S = scale·q·kᵀ, P = softmax(S), O = drop(P)·v. P is saved for backward.
 
+import CKernels
 import Foundation
 
 extension Tensor {
@@ -44,9 +45,7 @@ extension Tensor {
                         // S = scale · q · kᵀ   [T, T]
                         BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                                    a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: t)
-                        for row in 0..<t {
-                            softmaxRow(p + row * t, p + row * t, length: t, stride: 1, logarithm: false)
-                        }
+                        vt_softmax(p, p, t, t, 1, t, 0)
                         // O = drop(P) · v   [T, Dh], straight into out[b, :, h·Dh ..< (h+1)·Dh]
                         let target = o.baseAddress! + bi * t * d + hi * dh
                         if let mask {
@@ -109,11 +108,7 @@ extension Tensor {
                                         }
                                     }
                                     // dS = P ∘ (dP − rowsum(dP ∘ P))
-                                    for row in 0..<t {
-                                        let pr = p + row * t, dr = dS + row * t
-                                        let dot = RowMath.dot(pr, dr, count: t)
-                                        for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
-                                    }
+                                    vt_softmax_backward(p, dS, dS, t, t, 1, t, 0)
                                     // dQ += scale · dS · k,  dK += scale · dSᵀ · q
                                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
                                                a: dS, lda: t, b: k, ldb: 3 * d, beta: beta, c: dQ, ldc: 3 * d)
