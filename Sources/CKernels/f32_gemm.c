@@ -103,16 +103,16 @@ __attribute__((always_inline)) VT_AVX512F static inline void
 tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc,
      long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
-    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
     // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         __builtin_prefetch(c + r * ldc, 1, 3);
         __builtin_prefetch(c + r * ldc + 16, 1, 3);
     }
     for (long p = 0; p < kc; p++) {
         __m512 b0 = _mm512_load_ps(bp + p * NR);
         __m512 b1 = _mm512_load_ps(bp + p * NR + 16);
-        for (int r = 0; r < ROWS; r++) {
+        VT_UNROLL for (int r = 0; r < ROWS; r++) {
             __m512 x = _mm512_set1_ps(ap[p * MR + r]);
             acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
@@ -120,7 +120,7 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
     }
     __mmask16 m0 = vt_low_mask(cols), m1 = vt_low_mask(cols - 16);
     __m512 vAlpha = _mm512_set1_ps(alpha);
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         vt_store_row(c + r * ldc, acc0[r], m0, vAlpha, beta);
         vt_store_row(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
     }

@@ -60,19 +60,19 @@ __attribute__((always_inline)) VT_AVX2 static inline void
 tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc, long cols, float alpha,
      float beta) {
     __m256 acc0[MR], acc1[MR];
-    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
-    for (int r = 0; r < ROWS; r++) __builtin_prefetch(c + r * ldc, 1, 3);   // C's misses overlap the k loop
+    VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
+    VT_UNROLL for (int r = 0; r < ROWS; r++) __builtin_prefetch(c + r * ldc, 1, 3);   // C's misses overlap the k loop
     for (long p = 0; p < kc; p++) {
         __m256 b0 = _mm256_load_ps(bp + p * NR);
         __m256 b1 = _mm256_load_ps(bp + p * NR + 8);
-        for (int r = 0; r < ROWS; r++) {
+        VT_UNROLL for (int r = 0; r < ROWS; r++) {
             __m256 x = _mm256_broadcast_ss(ap + p * MR + r);
             acc0[r] = _mm256_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm256_fmadd_ps(x, b1, acc1[r]);
         }
     }
     __m256 vAlpha = _mm256_set1_ps(alpha);
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         storeRow8(c + r * ldc, acc0[r], cols, vAlpha, beta);
         storeRow8(c + r * ldc + 8, acc1[r], cols - 8, vAlpha, beta);
     }
