@@ -102,15 +102,17 @@ int vt_cpu_set_level(int level) {
     return value;
 }
 
-int vt_cpu_has_avx512_bf16(void) {
+int vt_cpu_detected_avx512_bf16(void) {
     static atomic_int cached = -1;                    // the CPU's answer; the level may change
     int value = atomic_load_explicit(&cached, memory_order_relaxed);
     if (value < 0) {
         value = detect();
         atomic_store_explicit(&cached, value, memory_order_relaxed);
     }
-    return value && vt_cpu_level() == VT_CPU_AVX512;
+    return value;
 }
+
+int vt_cpu_has_avx512_bf16(void) { return vt_cpu_detected_avx512_bf16() && vt_cpu_level() == VT_CPU_AVX512; }
 
 int vt_cpu_has_avx512f(void) { return vt_cpu_level() == VT_CPU_AVX512; }
 
@@ -129,6 +131,7 @@ static int detectAVX2FMA(void) {
 int vt_cpu_detected_level(void) { return VT_CPU_BASELINE; }
 int vt_cpu_level(void) { return VT_CPU_BASELINE; }
 int vt_cpu_set_level(int level) { (void)level; return VT_CPU_BASELINE; }
+int vt_cpu_detected_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512f(void) { return 0; }
 int vt_cpu_has_avx2_fma(void) { return 0; }

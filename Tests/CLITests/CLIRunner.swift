@@ -52,8 +52,9 @@ struct CLIRunner {
 
     /// Runs the binary to completion. Output goes to files, not pipes: a long run's log would
     /// fill a pipe while the test waits for the other stream, and both sides would block.
+    /// `environment` adds to (or overrides) this process's variables for the run.
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let id = UUID().uuidString
         let outPath = path(".stdout-\(id)"), errPath = path(".stderr-\(id)")
         FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -63,6 +64,7 @@ struct CLIRunner {
         let process = Process()
         process.executableURL = CLIRunner.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = directory
         process.standardOutput = out
         process.standardError = err

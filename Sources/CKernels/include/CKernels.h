@@ -61,6 +61,13 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
 
+/// One core's fp32 multiply-add rate in GFLOP/s at the current level (vector FMAs; multiply then
+/// add at the baseline), the best of repeats over about `duration` seconds on the calling thread.
+double vt_fma_peak_gflops(double duration);
+
+/// 1 when the CPU and OS support AVX512_BF16, whatever level the kernels run at.
+int vt_cpu_detected_avx512_bf16(void);
+
 // ---- Row kernels (row_kernels.c): each runs the variant for vt_cpu_level(), single-threaded ----
 
 /// y[i] = e^x[i], relative error below 3e-7 on [−87, 88], clamped outside (no library call).
