@@ -130,19 +130,9 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
 VT_AVX512F static void tileAny(long rows, long kc, const float *ap, const float *bp, float *c, long ldc,
                                long cols, float alpha, float beta) {
     switch (rows) {
-    case 1: tile(1, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 2: tile(2, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 3: tile(3, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 4: tile(4, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 5: tile(5, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 6: tile(6, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 7: tile(7, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 8: tile(8, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 9: tile(9, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 10: tile(10, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 11: tile(11, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 12: tile(12, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 13: tile(13, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)
+    VT_TILE_CASE(6) VT_TILE_CASE(7) VT_TILE_CASE(8) VT_TILE_CASE(9) VT_TILE_CASE(10)
+    VT_TILE_CASE(11) VT_TILE_CASE(12) VT_TILE_CASE(13)
     default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
     }
 }

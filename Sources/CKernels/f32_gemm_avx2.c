@@ -81,11 +81,7 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
 VT_AVX2 static void tileAny(long rows, long kc, const float *ap, const float *bp, float *c, long ldc,
                             long cols, float alpha, float beta) {
     switch (rows) {
-    case 1: tile(1, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 2: tile(2, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 3: tile(3, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 4: tile(4, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 5: tile(5, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)
     default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
     }
 }

@@ -16,6 +16,10 @@ typedef void (*VTPackPanelA)(int transA, const float *a, long lda, long i0, long
 typedef void (*VTTile)(long rows, long kc, const float *ap, const float *bp, float *c, long ldc, long cols,
                        float alpha, float beta);
 
+/// One case of a kernel's switch over tile heights: the always-inlined `tile` in scope, compiled
+/// for a constant height n (so a bottom-edge tile computes no padded rows), with VTTile's arguments.
+#define VT_TILE_CASE(n) case n: tile(n, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+
 /// The op(A) panel (rows i0.., k from pc) that the A packer will read next.
 static inline VTPrefetch vt_next_panel_a(int transA, const float *a, long lda, long m, long k, long i0,
                                          long pc, long mr, long kcBlock) {

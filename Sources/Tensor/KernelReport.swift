@@ -1,6 +1,6 @@
 // What `vittrain bench` says about the machine and the kernels: the CPU level in use and what was
 // detected, the kernel each op family runs, and the FMA peak (cores × one core's measured
-// multiply-add rate, with /proc/cpuinfo's clock to show the FLOP per cycle behind it).
+// multiply-add rate, with the measured clock to show the FLOP per cycle behind it).
 
 import CKernels
 import Foundation
@@ -28,8 +28,15 @@ public enum KernelReport {
     /// One core's fp32 multiply-add rate (GFLOP/s) at the current level, best over `duration` s.
     public static func coreFMAGflops(duration: Double = 0.3) -> Double { vt_fma_peak_gflops(duration) }
 
-    /// The first "cpu MHz" of /proc/cpuinfo (the current clock of core 0), nil where there is none.
-    public static var clockMHz: Double? {
+    /// The core clock in MHz: measured (a chain of dependent adds, which sees boost clocks that
+    /// /proc/cpuinfo's nominal "cpu MHz" does not), else /proc/cpuinfo's, else nil.
+    public static func clockMHz(duration: Double = 0.2) -> Double? {
+        let measured = vt_measure_clock_mhz(duration)
+        return measured > 0 ? measured : cpuinfoMHz
+    }
+
+    /// The first "cpu MHz" of /proc/cpuinfo, nil where there is none.
+    public static var cpuinfoMHz: Double? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
               let value = line.split(separator: ":").last else { return nil }

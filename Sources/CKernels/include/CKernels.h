@@ -65,6 +65,10 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
 /// add at the baseline), the best of repeats over about `duration` seconds on the calling thread.
 double vt_fma_peak_gflops(double duration);
 
+/// The calling core's clock in MHz, measured by a chain of dependent adds (best of repeats over
+/// about `duration` seconds); 0 where it cannot be measured (non-x86-64).
+double vt_measure_clock_mhz(double duration);
+
 /// 1 when the CPU and OS support AVX512_BF16, whatever level the kernels run at.
 int vt_cpu_detected_avx512_bf16(void);
 

@@ -25,7 +25,8 @@ public struct GemmReferenceResult: Codable {
     public var cpu: String
     /// One core's fp32 FMA rate, measured at the current level (clock × FLOP per cycle).
     public var coreFmaGflops: Double
-    /// /proc/cpuinfo's clock of core 0, MHz (nil where unknown), and the FLOP per cycle it implies.
+    /// The measured core clock, MHz (/proc/cpuinfo's where it cannot be measured; nil where
+    /// unknown), and the FLOP per cycle it implies.
     public var clockMhz: Double?
     public var flopsPerCycle: Double?
     /// threads × coreFmaGflops: the physical limit for fp32 on these threads.
@@ -43,7 +44,7 @@ public struct GemmReferenceResult: Codable {
                    share(splitGemmGflops), fp32Kernel),
         ]
         if let bf16GemmGflops {
-            lines.append(String(format: "bf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32 = %@ of the fp32 FMA peak",
+            lines.append(String(format: "bf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32 = %@ (fp32 FMA peak)",
                                 bf16GemmGflops, bf16GemmGflops / max(gemmGflops, 1e-9), share(bf16GemmGflops)))
         }
         return lines.joined(separator: "\n")
@@ -89,7 +90,7 @@ public enum GemmReference {
                 }
             }
         }
-        let core = KernelReport.coreFMAGflops(), clock = KernelReport.clockMHz
+        let core = KernelReport.coreFMAGflops(), clock = KernelReport.clockMHz()
         return GemmReferenceResult(size: size, threads: Parallel.threadCount, blasCore: BLAS.coreName,
                                    gemmGflops: max(reference, split), openblasThreadedGflops: reference,
                                    splitGemmGflops: split, fp32Kernel: fp32Kernel, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil,
