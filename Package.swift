@@ -4,15 +4,10 @@
 // Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
 import PackageDescription
 
-// On x86-64 the kernels are compiled for Haswell level (AVX2 + FMA, every x86 CPU since 2015):
-// the baseline (SSE2, no FMA) vectorises GELU, softmax and the norms four floats at a time.
-// No `-wmo` here: release builds already optimise whole modules, and the flag breaks debug builds
-// ("index output filenames do not match input source files").
-#if arch(x86_64)
-let optimised: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-#else
-let optimised: [SwiftSetting] = []
-#endif
+// No unsafe flags, so other packages can depend on the products: the hot loops that need AVX2,
+// FMA or AVX-512 are C kernels (Sources/CKernels) compiled per function for each instruction-set
+// level and chosen at run time (VITTRAIN_CPU=baseline|avx2|avx512 lowers the level for testing).
+// No `-wmo` either: release builds already optimise whole modules, and it breaks debug builds.
 
 let package = Package(
     name: "vittrain",
@@ -39,18 +34,18 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Hand-written C kernels (GEMMs, row kernels); AVX2/AVX-512 code is enabled per function.
+        .target(name: "CKernels"),
         // Open MPI, loaded with dlopen only under mpirun: the build needs neither mpi.h nor libmpi.
         .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
 
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
-        .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),
-        .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim"], swiftSettings: optimised),
-        .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
+        .target(name: "Models", dependencies: ["NN", "FileFormats"]),
+        .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"]),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim"]),
+        .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"]),
         .executableTarget(name: "vittrain", dependencies: [
             "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -128,16 +128,16 @@ __attribute__((always_inline)) VT_AVX512 static inline void
 tile(const int ROWS, long kp, const uint32_t *ap, const uint32_t *bp, float *c, long ldc,
      long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
-    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
     // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         __builtin_prefetch(c + r * ldc, 1, 3);
         __builtin_prefetch(c + r * ldc + 16, 1, 3);
     }
     for (long p = 0; p < kp; p++) {
         __m512bh b0 = (__m512bh)_mm512_load_si512(bp + p * NR);
         __m512bh b1 = (__m512bh)_mm512_load_si512(bp + p * NR + 16);
-        for (int r = 0; r < ROWS; r++) {
+        VT_UNROLL for (int r = 0; r < ROWS; r++) {
             __m512bh x = (__m512bh)_mm512_set1_epi32((int)ap[p * MR + r]);
             acc0[r] = _mm512_dpbf16_ps(acc0[r], x, b0);
             acc1[r] = _mm512_dpbf16_ps(acc1[r], x, b1);
@@ -145,7 +145,7 @@ tile(const int ROWS, long kp, const uint32_t *ap, const uint32_t *bp, float *c, 
     }
     __mmask16 m0 = vt_low_mask(cols), m1 = vt_low_mask(cols - 16);
     __m512 vAlpha = _mm512_set1_ps(alpha);
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         vt_store_row(c + r * ldc, acc0[r], m0, vAlpha, beta);
         vt_store_row(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
     }

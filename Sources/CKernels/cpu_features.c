@@ -1,8 +1,27 @@
-// Runtime CPU checks. For the AVX-512 BF16 GEMM: the CPU must report AVX-512F/BW/VL and
-// AVX512_BF16 (for the fp32 GEMM: AVX-512F), and the OS must save the opmask and zmm registers
-// (XCR0), or the kernel must never run; computed once and cached; non-x86-64 builds answer 0. For the Swift kernels, which x86-64
-// builds compile for Haswell-level CPUs: AVX, AVX2 and FMA with the ymm state enabled.
+// Runtime CPU checks, computed once and cached: the dispatch level of every kernel (baseline,
+// AVX2+FMA, AVX-512 F/BW/DQ/VL, each also needing the OS to save its registers, XCR0), which the
+// environment variable VITTRAIN_CPU can lower for testing, and AVX512_BF16 for the bf16 GEMM.
+// Non-x86-64 builds are always at the baseline level.
 #include "CKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+int vt_cpu_requested_level(void) {
+    const char *value = getenv("VITTRAIN_CPU");
+    if (!value || !*value || strcmp(value, "auto") == 0) return -1;
+    if (strcmp(value, "baseline") == 0) return VT_CPU_BASELINE;
+    if (strcmp(value, "avx2") == 0) return VT_CPU_AVX2;
+    if (strcmp(value, "avx512") == 0) return VT_CPU_AVX512;
+    return -2;
+}
+
+const char *vt_cpu_level_name(int level) {
+    switch (level) {
+    case VT_CPU_AVX512: return "avx512";
+    case VT_CPU_AVX2: return "avx2";
+    default: return "baseline";
+    }
+}
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -39,9 +58,52 @@ static int detect(void) {
     return (eax & (1u << 5)) ? 1 : 0;                 // AVX512_BF16
 }
 
-int vt_cpu_has_avx512_bf16(void) {
+static int detectAVX2FMA(void);
+
+/// AVX-512F plus BW, DQ and VL: what the AVX-512 variants of the row kernels are compiled for.
+static int detectAVX512Level(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!detectAVX512F() || !detectAVX2FMA()) return 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & (1u << 16)) && (ebx & (1u << 17)) && (ebx & (1u << 30)) && (ebx & (1u << 31));
+}
+
+int vt_cpu_detected_level(void) {
     // -1 = not yet known. Racing first calls compute the same answer, so relaxed order suffices.
     static atomic_int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = detectAVX512Level() ? VT_CPU_AVX512 : detectAVX2FMA() ? VT_CPU_AVX2 : VT_CPU_BASELINE;
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
+
+static atomic_int levelInEffect = -1;                 // -1: not yet chosen
+
+/// A request can only lower the level: the CPU cannot run instructions it lacks.
+static int clampLevel(int requested) {
+    int detected = vt_cpu_detected_level();
+    return requested >= 0 && requested < detected ? requested : detected;
+}
+
+int vt_cpu_level(void) {
+    int value = atomic_load_explicit(&levelInEffect, memory_order_relaxed);
+    if (value < 0) {
+        value = clampLevel(vt_cpu_requested_level());
+        atomic_store_explicit(&levelInEffect, value, memory_order_relaxed);
+    }
+    return value;
+}
+
+int vt_cpu_set_level(int level) {
+    int value = level < 0 ? clampLevel(vt_cpu_requested_level()) : clampLevel(level);
+    atomic_store_explicit(&levelInEffect, value, memory_order_relaxed);
+    return value;
+}
+
+int vt_cpu_detected_avx512_bf16(void) {
+    static atomic_int cached = -1;                    // the CPU's answer; the level may change
     int value = atomic_load_explicit(&cached, memory_order_relaxed);
     if (value < 0) {
         value = detect();
@@ -50,17 +112,13 @@ int vt_cpu_has_avx512_bf16(void) {
     return value;
 }
 
-int vt_cpu_has_avx512f(void) {
-    static atomic_int cached = -1;                    // as above
-    int value = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (value < 0) {
-        value = detectAVX512F();
-        atomic_store_explicit(&cached, value, memory_order_relaxed);
-    }
-    return value;
-}
+int vt_cpu_has_avx512_bf16(void) { return vt_cpu_detected_avx512_bf16() && vt_cpu_level() == VT_CPU_AVX512; }
 
-int vt_cpu_has_avx2_fma(void) {
+int vt_cpu_has_avx512f(void) { return vt_cpu_level() == VT_CPU_AVX512; }
+
+int vt_cpu_has_avx2_fma(void) { return vt_cpu_level() >= VT_CPU_AVX2; }
+
+static int detectAVX2FMA(void) {
     unsigned int eax, ebx, ecx, edx;
     if (__get_cpuid_max(0, 0) < 7) return 0;
     __cpuid(1, eax, ebx, ecx, edx);
@@ -70,7 +128,11 @@ int vt_cpu_has_avx2_fma(void) {
     return (ebx & (1u << 5)) ? 1 : 0;                 // AVX2
 }
 #else
+int vt_cpu_detected_level(void) { return VT_CPU_BASELINE; }
+int vt_cpu_level(void) { return VT_CPU_BASELINE; }
+int vt_cpu_set_level(int level) { (void)level; return VT_CPU_BASELINE; }
+int vt_cpu_detected_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512f(void) { return 0; }
-int vt_cpu_has_avx2_fma(void) { return 1; }           // nothing x86-specific is required elsewhere
+int vt_cpu_has_avx2_fma(void) { return 0; }
 #endif

@@ -1,13 +1,13 @@
-// AVX-512F fp32 GEMM: C = alpha·op(A)·op(B) + beta·C, the same Goto-style blocking as the bf16
-// kernel: a KC×NC block of op(B) is packed once; then each MR-row panel of op(A) is packed and
-// swept across that whole block by MR×NR register tiles (columns innermost).
-// Packed layouts (fp32):
+// fp32 GEMM: C = alpha·op(A)·op(B) + beta·C. The AVX-512F kernel here, the AVX2+FMA one in
+// f32_gemm_avx2.c, both on gemm_driver.h's Goto-style blocking (the bf16 kernel's), and the
+// dispatch between them and the portable loop by vt_cpu_level().
+// Packed layouts of the AVX-512F kernel (fp32):
 //   B panel: [kc][NR=32 columns]   — two zmm per k, the FMA's vector operand
 //   A panel: [kc][MR=14 rows]      — each float broadcast to all 16 lanes (embedded broadcast)
 #include "CKernels.h"
-#include "gemm_common.h"
+#include "gemm_driver.h"
 
-/// The reference triple loop (fp32 sums in k order): the path without AVX-512F.
+/// The reference triple loop (fp32 sums in k order): the baseline path.
 static void gemmPortable(int transA, int transB, long m, long n, long k, float alpha,
                          const float *a, long lda, const float *b, long ldb,
                          float beta, float *c, long ldc) {
@@ -103,16 +103,16 @@ __attribute__((always_inline)) VT_AVX512F static inline void
 tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc,
      long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
-    for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+    VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
     // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         __builtin_prefetch(c + r * ldc, 1, 3);
         __builtin_prefetch(c + r * ldc + 16, 1, 3);
     }
     for (long p = 0; p < kc; p++) {
         __m512 b0 = _mm512_load_ps(bp + p * NR);
         __m512 b1 = _mm512_load_ps(bp + p * NR + 16);
-        for (int r = 0; r < ROWS; r++) {
+        VT_UNROLL for (int r = 0; r < ROWS; r++) {
             __m512 x = _mm512_set1_ps(ap[p * MR + r]);
             acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
@@ -120,84 +120,30 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
     }
     __mmask16 m0 = vt_low_mask(cols), m1 = vt_low_mask(cols - 16);
     __m512 vAlpha = _mm512_set1_ps(alpha);
-    for (int r = 0; r < ROWS; r++) {
+    VT_UNROLL for (int r = 0; r < ROWS; r++) {
         vt_store_row(c + r * ldc, acc0[r], m0, vAlpha, beta);
         vt_store_row(c + r * ldc + 16, acc1[r], m1, vAlpha, beta);
     }
 }
 
-VT_AVX512F static void tileFull(long kc, const float *ap, const float *bp, float *c, long ldc,
-                                long cols, float alpha, float beta) {
-    tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta);
-}
-
-/// Bottom-edge tile with fewer than MR rows: a kernel per height so no padded rows are computed.
-VT_AVX512F static void tileEdge(long rows, long kc, const float *ap, const float *bp, float *c,
-                                long ldc, long cols, float alpha, float beta) {
+/// Any tile: a kernel per height, so a bottom-edge tile computes no padded rows.
+VT_AVX512F static void tileAny(long rows, long kc, const float *ap, const float *bp, float *c, long ldc,
+                               long cols, float alpha, float beta) {
     switch (rows) {
-    case 1: tile(1, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 2: tile(2, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 3: tile(3, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 4: tile(4, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 5: tile(5, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 6: tile(6, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 7: tile(7, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 8: tile(8, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 9: tile(9, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 10: tile(10, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 11: tile(11, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 12: tile(12, kc, ap, bp, c, ldc, cols, alpha, beta); break;
-    case 13: tile(13, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)
+    VT_TILE_CASE(6) VT_TILE_CASE(7) VT_TILE_CASE(8) VT_TILE_CASE(9) VT_TILE_CASE(10)
+    VT_TILE_CASE(11) VT_TILE_CASE(12) VT_TILE_CASE(13)
     default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
     }
 }
 
 // ---- Driver ----
 
-/// The op(A) panel (rows i0.., k from pc) that packPanelA will read next.
-static VTPrefetch nextPanelA(int transA, const float *a, long lda, long m, long k, long i0, long pc) {
-    if (i0 >= m) { i0 = 0; pc += KC; }
-    if (pc >= k) return vt_prefetch_lines(a, 0, 0, 0);
-    long rows = m - i0 < MR ? m - i0 : MR, kc = k - pc < KC ? k - pc : KC;
-    return transA ? vt_prefetch_lines(a + pc * lda + i0, kc, lda, rows)
-                  : vt_prefetch_lines(a + i0 * lda + pc, rows, lda, kc);
-}
-
 VT_AVX512F static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
                                  const float *a, long lda, const float *b, long ldb,
                                  float beta, float *c, long ldc) {
-    VTPackBuffers *buffers = vt_thread_pack_buffers();
-    if (!buffers) return 0;
-    long kcMax = KC < k ? KC : k;
-    long ncMax = NC < n ? NC : n;
-    size_t bBytes = (size_t)kcMax * ((ncMax + NR - 1) / NR * NR) * 4;
-    size_t aBytes = (size_t)kcMax * MR * 4;
-    float *bPack = vt_ensure_buffer(&buffers->b, &buffers->bBytes, bBytes);
-    float *aPack = vt_ensure_buffer(&buffers->a, &buffers->aBytes, aBytes);
-    if (!bPack || !aPack) return 0;
-
-    for (long jc = 0; jc < n; jc += NC) {
-        long nc = n - jc < NC ? n - jc : NC;
-        for (long pc = 0; pc < k; pc += KC) {
-            long kc = k - pc < KC ? k - pc : KC;
-            float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
-            packB(transB, b, ldb, pc, jc, kc, nc, bPack);
-            for (long ir = 0; ir < m; ir += MR) {
-                long rows = m - ir < MR ? m - ir : MR;
-                packPanelA(transA, a, lda, ir, pc, rows, kc, aPack);
-                VTPrefetch next = nextPanelA(transA, a, lda, m, k, ir + MR, pc);
-                long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
-                for (long jr = 0; jr < nc; jr += NR) {
-                    vt_prefetch_step(&next, perTile);
-                    const float *bp = bPack + (jr / NR) * kc * NR;
-                    float *ct = c + ir * ldc + jc + jr;
-                    if (rows == MR) tileFull(kc, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
-                    else tileEdge(rows, kc, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
-                }
-            }
-        }
-    }
-    return 1;
+    return vt_gemm_blocked(MR, NR, KC, NC, packB, packPanelA, tileAny, transA, transB, m, n, k, alpha,
+                           a, lda, b, ldb, beta, c, ldc);
 }
 #endif
 
@@ -207,9 +153,15 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
     if (m <= 0 || n <= 0) return;
     if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
 #if defined(__x86_64__)
-    if (vt_cpu_has_avx512f() &&
-        gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    switch (vt_cpu_level()) {
+    case VT_CPU_AVX512:
+        if (gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+        break;
+    case VT_CPU_AVX2:
+        if (vt_gemm_f32_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+        break;
+    }
 #endif
-    // No AVX-512F, or the pack buffers could not be allocated.
+    // The baseline level, or the pack buffers could not be allocated.
     gemmPortable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -5,8 +5,9 @@
 import CKernels
 
 public enum BF16GEMM {
-    /// Whether this CPU (and OS) runs the AVX-512 BF16 kernel. `gemm` requires it.
-    public static let isSupported: Bool = vt_cpu_has_avx512_bf16() != 0
+    /// Whether this CPU (and OS) runs the AVX-512 BF16 kernel and the kernels run at the AVX512
+    /// level (`CPULevel.current`). `gemm` requires it.
+    public static var isSupported: Bool { vt_cpu_has_avx512_bf16() != 0 }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major with explicit row strides, the same
     /// meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is

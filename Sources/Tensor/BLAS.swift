@@ -2,8 +2,8 @@
 // A large GEMM is split here into one band of C per thread (rows, or columns when N is the long
 // side) and each band runs single-threaded, so no library's spinning workers compete with our
 // own parallel loops for the cores. Which kernel runs a band: with `precision = .medium` the bf16
-// kernel (BF16GEMM); otherwise, on CPUs with AVX-512F, our fp32 kernel (F32GEMM, 1.1–1.16× OpenBLAS
-// on ViT shapes); else cblas_sgemm (OpenBLAS, kept at one thread by Parallel). Products under
+// kernel (BF16GEMM); otherwise, at the AVX2 or AVX512 CPU level, our fp32 kernel (F32GEMM, AVX2+FMA
+// or AVX-512F, 1.1–1.16× OpenBLAS on ViT shapes); else cblas_sgemm (OpenBLAS, kept at one thread). Products under
 // 2^16 multiply-adds and the per-head attention products always go to OpenBLAS, whose small-
 // matrix kernels need no packing.
 
@@ -147,7 +147,7 @@ public enum BLAS {
     public static var largeProductKernel: String {
         switch kernel(m: 1024, n: 1024, k: 1024) {
         case .bf16: return "vittrain bf16 (AVX-512 BF16)"
-        case .f32: return "vittrain fp32 (AVX-512F)"
+        case .f32: return "vittrain fp32 (\(F32GEMM.kernelName))"
         case .openBLAS: return "OpenBLAS \(coreName)"
         }
     }

@@ -1,12 +1,23 @@
 // The fp32 GEMM in CKernels ("highest" matmul precision): an AVX-512F kernel with the bf16
-// kernel's blocking, 1.08-1.16x OpenBLAS 0.3.21's single-thread sgemm on ViT-Tiny shapes (Zen 4);
-// without AVX-512F a slow portable loop. One call is single-threaded (callers split C into bands).
+// kernel's blocking, 1.08-1.16x OpenBLAS 0.3.21's single-thread sgemm on ViT-Tiny shapes (Zen 4),
+// and an AVX2+FMA kernel on the same blocking for CPUs without AVX-512; at the baseline level a
+// slow portable loop. One call is single-threaded (callers split C into bands).
 
 import CKernels
 
 public enum F32GEMM {
-    /// Whether this CPU (and OS) runs the AVX-512F kernel; without it `gemm` still works, slowly.
-    public static let isAccelerated: Bool = vt_cpu_has_avx512f() != 0
+    /// Whether the kernels run at the AVX2 level or above (`CPULevel.current`), so `gemm` uses a
+    /// vector kernel; at the baseline level it still works, slowly.
+    public static var isAccelerated: Bool { CPULevel.current >= .avx2 }
+
+    /// The vector kernel `gemm` runs at the current level ("portable loop" at the baseline).
+    public static var kernelName: String {
+        switch CPULevel.current {
+        case .avx512: return "AVX-512F 14×32"
+        case .avx2: return "AVX2+FMA 6×16"
+        case .baseline: return "portable loop"
+        }
+    }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, row-major with explicit row strides, the
     /// same meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is

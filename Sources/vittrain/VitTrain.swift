@@ -1,8 +1,8 @@
 // The command-line entry point. `vittrain --config C` is `vittrain train --config C`.
 
 import ArgumentParser
-import CKernels
 import Foundation
+import Tensor
 
 @main
 struct VitTrain: ParsableCommand {
@@ -17,12 +17,12 @@ struct VitTrain: ParsableCommand {
         defaultSubcommand: TrainCommand.self
     )
 
-    /// Checks the CPU before any kernel runs: on x86-64 the kernels are compiled for AVX2 + FMA
-    /// (Package.swift), and an older CPU would otherwise die on an illegal instruction. This file
-    /// is compiled without those flags, so the check itself runs anywhere.
+    /// Rejects a VITTRAIN_CPU value that names no level or one this CPU lacks before any kernel
+    /// runs (the kernels themselves would quietly use the detected level). No CPU is turned away:
+    /// every kernel has a portable baseline variant.
     static func main() {
-        guard vt_cpu_has_avx2_fma() != 0 else {
-            FileHandle.standardError.write(Data("error: this build of vittrain needs an x86-64 CPU with AVX2 and FMA (Haswell, Zen or newer); this CPU lacks them\n".utf8))
+        if let problem = CPULevel.environmentProblem {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
             Self.exit(withError: ExitCode.failure)
         }
         main(nil)

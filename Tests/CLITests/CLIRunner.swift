@@ -54,6 +54,7 @@ struct CLIRunner {
 
     /// Runs the binary to completion. Output goes to files, not pipes: a long run's log would
     /// fill a pipe while the test waits for the other stream, and both sides would block.
+    /// `environment` adds to (or overrides) this process's variables for the run.
     @discardableResult
     func run(_ arguments: [String], executable: URL = CLIRunner.binary,
              environment: [String: String]? = nil) throws -> Result {
@@ -63,7 +64,8 @@ struct CLIRunner {
         FileManager.default.createFile(atPath: errPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = try start(arguments, stdout: out, stderr: err, executable: executable, environment: environment)
+        let merged = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }
+        let process = try start(arguments, stdout: out, stderr: err, executable: executable, environment: merged)
         process.waitUntilExit()
         try out.close()
         try err.close()

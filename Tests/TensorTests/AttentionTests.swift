@@ -38,6 +38,26 @@ final class AttentionTests: XCTestCase {
         XCTAssertFalse(fused.probabilities!.requiresGrad, "probabilities must be off the tape")
     }
 
+    /// ∂L/∂P handed out by the backward equals the gradient of P as a leaf of the composition.
+    func testProbabilityGradientMatchesComposition() {
+        let qkv = randomTensor([b, t, 3 * d], seed: 25, scale: 1.5)
+        let upstream = randomTensor([b, t, d], seed: 26).data
+        let scale: Float = 1 / Float(dh).squareRoot()
+        var rng = RandomGenerator(seed: 0)
+        let box = AttentionProbabilityGradient()
+        let fused = Tensor.multiHeadAttention(qkv: qkv.detached().requiringGrad(), heads: heads, scale: scale,
+                                              rng: &rng, probabilityGradient: box)
+        XCTAssertNil(box.value, "filled only by the backward")
+        fused.output.backward(gradient: upstream)
+
+        let p = Reference.multiHeadAttention(qkv: qkv, heads: heads, scale: scale).probabilities.detached().requiringGrad()
+        let v = qkv.reshaped([b, t, 3, heads, dh]).permuted([2, 0, 3, 1, 4]).sliced(axis: 0, 2..<3)
+            .reshaped([b, heads, t, dh])
+        p.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, t, d]).backward(gradient: upstream)
+        XCTAssertEqual(box.value?.shape, [b, heads, t, t])
+        XCTAssertLessThan(maxDifference(box.value!.data, p.grad!), 1e-5)
+    }
+
     func testFiniteDifferenceGradients() {
         let qkv = randomTensor([b, t, 3 * d], seed: 23)
         let scale: Float = 1 / Float(dh).squareRoot()

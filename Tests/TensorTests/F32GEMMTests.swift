@@ -1,6 +1,7 @@
 // F32GEMM against Double references (1e-6 of the sum of |products|) over all four transposes,
-// edge sizes, padded strides, alpha ≠ 1, beta 0 on NaN-filled C and beta ≠ 0, the kernel's block
-// boundaries; exact results on small-integer inputs; and calls mixed with BF16GEMM's on one thread.
+// edge sizes, padded strides, alpha ≠ 1, beta 0 on NaN-filled C and beta ≠ 0, the kernels' block
+// and tile boundaries; exact results on small-integer inputs; and calls mixed with BF16GEMM's on
+// one thread. Each test runs at every CPU level here (AVX-512F, AVX2+FMA and portable kernels).
 
 import XCTest
 import Dispatch
@@ -41,9 +42,13 @@ final class F32GEMMTests: XCTestCase {
     func testEdgeSizesAllTransposes() {
         // (alpha, beta, padding of the row strides)
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (1.5, 0, 3), (-0.75, 1, 5), (2, -0.5, 1)]
-        let cases = GEMMCase.sweep(GEMMCase.cube([1, 2, 7, 13, 15, 16, 17, 33, 65]), variants: variants, firstSeed: 1)
-        let worst = cases.map { check($0.0, seed: $0.seed) }.max() ?? 0
-        print("f32 gemm edge sizes: max error \(worst) of Σ|products|")
+        // 6 and 14 (with their neighbours): the AVX2 and AVX-512 tile heights; 16 and 32 the widths.
+        let cases = GEMMCase.sweep(GEMMCase.cube([1, 5, 6, 7, 14, 15, 16, 17, 33, 65]), variants: variants,
+                                   firstSeed: 1)
+        forEachCPULevel { level in
+            let worst = cases.map { check($0.0, seed: $0.seed) }.max() ?? 0
+            print("f32 gemm edge sizes (\(F32GEMM.kernelName)): max error \(worst) of Σ|products|")
+        }
     }
 
     /// Sizes that cross the kernel's blocks (768 k, 1536 columns) with remainders, row counts that
@@ -53,8 +58,11 @@ final class F32GEMMTests: XCTestCase {
         let shapes = [(577, 192, 65), (337, 1569, 3), (29, 47, 769), (53, 65, 1537), (197, 576, 192),
                       (197, 192, 768)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
-        let worst = GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000).map { check($0.0, seed: $0.seed) }.max() ?? 0
-        print("f32 gemm block boundaries: max error \(worst) of Σ|products|")
+        forEachCPULevel { level in
+            guard level >= .avx2 else { return }     // the portable loop has no blocks (edge sizes cover it)
+            let worst = GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000).map { check($0.0, seed: $0.seed) }.max() ?? 0
+            print("f32 gemm block boundaries (\(F32GEMM.kernelName)): max error \(worst) of Σ|products|")
+        }
     }
 
     /// Small integers multiply and add exactly in fp32 (every partial sum < 2^24), so every
@@ -62,23 +70,25 @@ final class F32GEMMTests: XCTestCase {
     func testSmallIntegersAreExact() {
         let shapes = [(30, 70, 800), (15, 33, 17), (45, 1600, 5)]
         // Padding 1; beta alternates 0 and 1 with the seed.
-        for (t, seed) in GEMMCase.sweep(shapes, variants: [(1, 0, 1), (1, 1, 1)], firstSeed: 500) {
-            let o = GEMMOperands(t, seed: seed, integers: true)
-            let c = o.run(t, on: F32GEMM.gemm)
-            var mismatches = 0
-            for i in 0..<t.m {
-                for j in 0..<t.n {
-                    var exact = t.beta == 0 ? 0 : Double(o.c[i * o.ldc + j])
-                    for p in 0..<t.k { exact += Double(o.a(t, i, p)) * Double(o.b(t, p, j)) }
-                    if Double(c[i * o.ldc + j]) != exact { mismatches += 1 }
+        forEachCPULevel { level in
+            for (t, seed) in GEMMCase.sweep(shapes, variants: [(1, 0, 1), (1, 1, 1)], firstSeed: 500) {
+                let o = GEMMOperands(t, seed: seed, integers: true)
+                let c = o.run(t, on: F32GEMM.gemm)
+                var mismatches = 0
+                for i in 0..<t.m {
+                    for j in 0..<t.n {
+                        var exact = t.beta == 0 ? 0 : Double(o.c[i * o.ldc + j])
+                        for p in 0..<t.k { exact += Double(o.a(t, i, p)) * Double(o.b(t, p, j)) }
+                        if Double(c[i * o.ldc + j]) != exact { mismatches += 1 }
+                    }
                 }
+                XCTAssertEqual(mismatches, 0, "\(level) \(t): elements that differ from the exact integer result")
             }
-            XCTAssertEqual(mismatches, 0, "\(t): elements that differ from the exact integer result")
         }
     }
 
     func testEmptyProducts() {
-        assertEmptyProducts(F32GEMM.gemm)
+        forEachCPULevel { _ in assertEmptyProducts(F32GEMM.gemm) }
     }
 
     /// Calls from several threads at once (per-thread pack buffers, shared with the bf16 kernel,

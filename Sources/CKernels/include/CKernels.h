@@ -1,7 +1,7 @@
 // Hand-written C kernels for vittrain: a bf16 GEMM (AVX-512 BF16) that rounds fp32 inputs to
-// bf16 while packing and accumulates the products in fp32 ("medium" matmul precision), and an
-// fp32 GEMM (AVX-512F).
-// Row-major throughout; the meaning of every argument matches cblas_sgemm with CblasRowMajor.
+// bf16 while packing and accumulates the products in fp32 ("medium" matmul precision), an fp32
+// GEMM (AVX-512F and AVX2+FMA), and the row kernels (GELU, softmax, LayerNorm) with a variant per
+// instruction-set level chosen at run time. Row-major throughout; GEMM arguments as cblas_sgemm.
 #ifndef VT_CKERNELS_H
 #define VT_CKERNELS_H
 
@@ -9,16 +9,38 @@
 extern "C" {
 #endif
 
-/// 1 when this CPU and OS run AVX-512F/BW/VL and AVX512_BF16 (zmm state enabled), else 0.
-/// Always 0 on non-x86-64 builds.
+/// Kernel dispatch levels, lowest first.
+#define VT_CPU_BASELINE 0
+#define VT_CPU_AVX2 1
+#define VT_CPU_AVX512 2
+
+/// The level this CPU and OS support: AVX512 = AVX-512 F/BW/DQ/VL (with AVX2 and FMA), AVX2 =
+/// AVX2 and FMA, else BASELINE (SSE2 on x86-64; every non-x86-64 build).
+int vt_cpu_detected_level(void);
+
+/// The level the kernels run at: the detected one, lowered by the environment variable
+/// VITTRAIN_CPU=baseline|avx2|avx512|auto (never raised above what the CPU supports).
+int vt_cpu_level(void);
+
+/// Sets the level the kernels run at from now on (clamped to the detected one; -1: back to
+/// VITTRAIN_CPU or the detected level) and returns it. For tests and benchmarks that compare
+/// levels in one process; call it while no kernel runs.
+int vt_cpu_set_level(int level);
+
+/// VITTRAIN_CPU as a level; -1 when unset, empty or "auto"; -2 when it is anything else.
+int vt_cpu_requested_level(void);
+
+/// "baseline", "avx2" or "avx512".
+const char *vt_cpu_level_name(int level);
+
+/// 1 when this CPU and OS run AVX-512F/BW/VL and AVX512_BF16 (zmm state enabled) and the
+/// kernels run at the AVX512 level, else 0. Always 0 on non-x86-64 builds.
 int vt_cpu_has_avx512_bf16(void);
 
-/// 1 when this CPU and OS run AVX-512F (opmask and zmm state enabled), else 0.
-/// Always 0 on non-x86-64 builds.
+/// 1 when the kernels run at the AVX512 level, else 0 (so VITTRAIN_CPU=avx2 turns it off).
 int vt_cpu_has_avx512f(void);
 
-/// 1 when this CPU and OS run AVX, AVX2 and FMA (the Haswell level x86-64 builds of the Swift
-/// kernels are compiled for), else 0. Always 1 on non-x86-64 builds.
+/// 1 when the kernels run at the AVX2 level or above, else 0 (always 0 on non-x86-64 builds).
 int vt_cpu_has_avx2_fma(void);
 
 /// C[m×n] = alpha · op(A) · op(B) + beta · C with op(A) m×k, op(B) k×n, both rounded to bf16
@@ -33,11 +55,61 @@ void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
 
 /// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, arguments as vt_gemm_bf16 (and as
 /// cblas_sgemm with CblasRowMajor). beta == 0 never reads C. Single-threaded and thread-safe.
-/// The AVX-512F kernel sums each element in k order with fused multiply-adds, in blocks of 768 k
+/// The AVX-512F kernel (AVX2+FMA kernel at the AVX2 level) sums each element in k order with fused multiply-adds, in blocks of 768 k
 /// added onto C; without AVX-512F a portable loop computes the same product (rounding may differ).
 void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
+
+/// One core's fp32 multiply-add rate in GFLOP/s at the current level (vector FMAs; multiply then
+/// add at the baseline), the best of repeats over about `duration` seconds on the calling thread.
+double vt_fma_peak_gflops(double duration);
+
+/// The calling core's clock in MHz, measured by a chain of dependent adds (best of repeats over
+/// about `duration` seconds); 0 where it cannot be measured (non-x86-64).
+double vt_measure_clock_mhz(double duration);
+
+/// 1 when the CPU and OS support AVX512_BF16, whatever level the kernels run at.
+int vt_cpu_detected_avx512_bf16(void);
+
+// ---- Row kernels (row_kernels.c): each runs the variant for vt_cpu_level(), single-threaded ----
+
+/// y[i] = e^x[i], relative error below 3e-7 on [−87, 88], clamped outside (no library call).
+void vt_exp(const float *x, float *y, long n);
+
+/// y[i] = GELU(x[i]) = x·Φ(x), exact erf form (A&S 7.1.26, |erf error| ≤ 1.5e-7).
+void vt_gelu(const float *x, float *y, long n);
+
+/// dx[i] (+)= dy[i]·GELU′(x[i]), GELU′ = Φ(x) + x·φ(x); assigns unless `accumulate`.
+void vt_gelu_backward(const float *x, const float *dy, float *dx, long n, int accumulate);
+
+/// pre[R×C] += bias row (pre becomes the pre-activation), out = GELU(pre): Linear→GELU epilogue.
+void vt_add_bias_gelu(float *pre, const float *bias, long rows, long columns, float *out);
+
+/// Softmax (log-softmax when `logarithm`) of `rows` rows of `length` elements `stride` apart,
+/// row r starting at r·rowStride; y may be x. Numerically stable (row maximum subtracted).
+void vt_softmax(const float *x, float *y, long rows, long length, long stride, long rowStride, int logarithm);
+
+/// The softmax backward from its output y: dx = y∘(dy − Σ dy∘y), or for log-softmax
+/// dx = dy − e^y·Σ dy; same layout as vt_softmax; dx may be dy.
+void vt_softmax_backward(const float *y, const float *dy, float *dx, long rows, long length, long stride,
+                         long rowStride, int logarithm);
+
+/// LayerNorm of R rows of D: y = (x − mean)·rstd·weight + bias (weight or bias NULL: 1 or 0),
+/// biased variance; saves mean[R] and rstd[R] for the backward.
+void vt_layernorm_forward(const float *x, const float *weight, const float *bias, float *y,
+                          float *mean, float *rstd, long rows, long d, float eps);
+
+/// dx (+)= rstd·(dnorm − mean(dnorm) − x̂·mean(dnorm·x̂)), dnorm = dy·weight (weight NULL: 1).
+void vt_layernorm_backward_input(const float *x, const float *weight, const float *dy, const float *mean,
+                                 const float *rstd, float *dx, long rows, long d, int accumulate);
+
+/// For columns column0..<column1: dweight += Σ_r dy·x̂, dbias += Σ_r dy (either may be NULL).
+void vt_layernorm_backward_params(const float *x, const float *dy, const float *mean, const float *rstd,
+                                  float *dweight, float *dbias, long rows, long d, long column0, long column1);
+
+/// out[j] += Σ_r x[r, j] for columns column0..<column1 of x [rows × columns].
+void vt_add_column_sums(const float *x, long rows, long columns, float *out, long column0, long column1);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 // strides (3·D), with no gather or transpose copies, and writes its output columns directly.
 // S = scale·q·kᵀ, P = softmax(S), O = drop(P)·v. P is saved for backward.
 
+import CKernels
 import Foundation
 
 extension Tensor {
@@ -17,10 +18,13 @@ extension Tensor {
     ///   - dropout: attention-probability dropout (timm `attn_drop`), drawn from `rng`.
     ///   - keepProbabilities: also return P = softmax(q·kᵀ·scale), [B, H, T, T], before dropout,
     ///     as a plain tensor off the tape (for attention maps).
+    ///   - probabilityGradient: if given, the backward pass stores ∂L/∂P [B, H, T, T] in it.
     /// - Returns: the attention output [B, T, D] and, if asked, the probabilities.
     public static func multiHeadAttention(qkv: Tensor, heads: Int, scale: Float, dropout: Float = 0,
                                           rng: inout RandomGenerator,
-                                          keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
+                                          keepProbabilities: Bool = false,
+                                          probabilityGradient: AttentionProbabilityGradient? = nil)
+        -> (output: Tensor, probabilities: Tensor?) {
         precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
                      "multiHeadAttention needs qkv [B, T, 3·D] with D divisible by heads \(heads), got \(qkv.shape)")
         precondition(dropout >= 0 && dropout < 1, "attention dropout \(dropout) is outside [0, 1)")
@@ -44,9 +48,7 @@ extension Tensor {
                         // S = scale · q · kᵀ   [T, T]
                         BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                                    a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: t)
-                        for row in 0..<t {
-                            softmaxRow(p + row * t, p + row * t, length: t, stride: 1, logarithm: false)
-                        }
+                        vt_softmax(p, p, t, t, 1, t, 0)
                         // O = drop(P) · v   [T, Dh], straight into out[b, :, h·Dh ..< (h+1)·Dh]
                         let target = o.baseAddress! + bi * t * d + hi * dh
                         if let mask {
@@ -71,6 +73,9 @@ extension Tensor {
         let kept = keepProbabilities ? Tensor(shape: [b, h, t, t], data: probabilities) : nil
 
         Tensor.record(output, parents: [qkv]) { g in
+            // ∂L/∂P for every (b, h), [B, H, T, T], only when the caller asked for it.
+            let keepsProbabilityGrad = probabilityGradient != nil
+            var probabilityGrad = keepsProbabilityGrad ? [Float](repeating: 0, count: items * t * t) : []
             // Each of dQ, dK, dV is written by exactly one GEMM per (b, h), so a fresh gradient
             // buffer needs no zero fill: those GEMMs then assign (beta 0) instead of adding.
             qkv.withGradBuffer(assigningIfFresh: { dqkv, fresh in
@@ -78,6 +83,7 @@ extension Tensor {
                 g.withUnsafeBufferPointer { dOut in
                     qkv.data.withUnsafeBufferPointer { x in
                         probabilities.withUnsafeBufferPointer { pAll in
+                          probabilityGrad.withUnsafeMutableBufferPointer { dPAll in
                             Parallel.forEach(items) { item in
                                 let bi = item / h, hi = item % h
                                 let p = pAll.baseAddress! + item * t * t
@@ -108,12 +114,9 @@ extension Tensor {
                                             for i in 0..<(t * t) { dS[i] *= mm[i] }
                                         }
                                     }
+                                    if keepsProbabilityGrad { (dPAll.baseAddress! + item * t * t).update(from: dS, count: t * t) }
                                     // dS = P ∘ (dP − rowsum(dP ∘ P))
-                                    for row in 0..<t {
-                                        let pr = p + row * t, dr = dS + row * t
-                                        let dot = RowMath.dot(pr, dr, count: t)
-                                        for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
-                                    }
+                                    vt_softmax_backward(p, dS, dS, t, t, 1, t, 0)
                                     // dQ += scale · dS · k,  dK += scale · dSᵀ · q
                                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
                                                a: dS, lda: t, b: k, ldb: 3 * d, beta: beta, c: dQ, ldc: 3 * d)
@@ -121,10 +124,12 @@ extension Tensor {
                                                a: dS, lda: t, b: q, ldb: 3 * d, beta: beta, c: dK, ldc: 3 * d)
                                 }
                             }
+                          }
                         }
                     }
                 }
             })
+            probabilityGradient?.value = Tensor(shape: [b, h, t, t], data: probabilityGrad)
         }
         return (output, kept)
     }

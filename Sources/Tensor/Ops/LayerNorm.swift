@@ -1,9 +1,10 @@
 // Layer normalisation over the last axis, fused as in llm.c: the forward saves each row's mean
 // and reciprocal standard deviation (rstd) so the backward needs no second statistics pass.
 // Legend: R rows (all leading axes together), D the normalised (last) axis; weight, bias [D].
-// Variance is the biased one, as torch.nn.LayerNorm.
+// Variance is the biased one, as torch.nn.LayerNorm. The row loops are CKernels' vt_layernorm_*
+// (vectorised per CPU level); the input gradient takes both of dnorm's means in one sweep.
 
-import Foundation
+import CKernels
 
 extension Tensor {
     /// (x − mean) / √(var + eps) · weight + bias over the last axis. `weight`/`bias` may be nil
@@ -22,26 +23,19 @@ extension Tensor {
         var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // [R, D], all written below
         var means = [Float](repeating: 0, count: rows)    // [R]
         var rstds = [Float](repeating: 0, count: rows)    // [R]
-        // Without an affine part the weight is all ones and the bias all zeros.
-        let w = weight?.data ?? [Float](repeating: 1, count: d)
-        let b = bias?.data ?? [Float](repeating: 0, count: d)
+        // Without an affine part the kernels take NULL (weight 1, bias 0).
+        let w = weight?.data, b = bias?.data
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
                 means.withUnsafeMutableBufferPointer { meanOut in
                     rstds.withUnsafeMutableBufferPointer { rstdOut in
-                        w.withUnsafeBufferPointer { wp in
-                            b.withUnsafeBufferPointer { bp in
+                        Tensor.withOptionalPointer(w) { scale in
+                            Tensor.withOptionalPointer(b) { shift in
                                 Parallel.forRanges(rows, costPerItem: d * 4) { range in
-                                    let scale = wp.baseAddress!, shift = bp.baseAddress!
-                                    for r in range {
-                                        let xr = x.baseAddress! + r * d, yr = o.baseAddress! + r * d
-                                        let mean = RowMath.sum(xr, count: d) / Float(d)
-                                        let variance = RowMath.squaredDeviation(xr, from: mean, count: d) / Float(d)
-                                        let rstd = 1 / (variance + eps).squareRoot()
-                                        for j in 0..<d { yr[j] = (xr[j] - mean) * rstd * scale[j] + shift[j] }
-                                        meanOut[r] = mean
-                                        rstdOut[r] = rstd
-                                    }
+                                    let r = range.lowerBound
+                                    vt_layernorm_forward(x.baseAddress! + r * d, scale, shift, o.baseAddress! + r * d,
+                                                         meanOut.baseAddress! + r, rstdOut.baseAddress! + r,
+                                                         range.count, d, eps)
                                 }
                             }
                         }
@@ -58,25 +52,15 @@ extension Tensor {
                 input.withGradBuffer(assigningIfFresh: { dinp, fresh in
                     g.withUnsafeBufferPointer { dout in
                         input.data.withUnsafeBufferPointer { x in
-                            w.withUnsafeBufferPointer { wp in
-                                Parallel.forRanges(rows, costPerItem: d * 6) { range in
-                                    let scale = wp.baseAddress!
-                                    // dnorm = g · weight for one row; each thread has its own.
-                                    withUnsafeTemporaryAllocation(of: Float.self, capacity: d) { dnormRow in
-                                        let dnorm = dnormRow.baseAddress!
-                                        for r in range {
-                                            let xr = x.baseAddress! + r * d, gr = dout.baseAddress! + r * d
-                                            let dr = dinp.baseAddress! + r * d
-                                            let mean = means[r], rstd = rstds[r]
-                                            for j in 0..<d { dnorm[j] = scale[j] * gr[j] }
-                                            let dnormMean = RowMath.sum(dnorm, count: d) / Float(d)
-                                            let dnormNormMean = rstd * RowMath.dot(dnorm, xr, centredOn: mean, count: d)
-                                                / Float(d)
-                                            for j in 0..<d {
-                                                let norm = (xr[j] - mean) * rstd
-                                                let local = (dnorm[j] - dnormMean - norm * dnormNormMean) * rstd
-                                                dr[j] = fresh ? local : dr[j] + local
-                                            }
+                            means.withUnsafeBufferPointer { mean in
+                                rstds.withUnsafeBufferPointer { rstd in
+                                    Tensor.withOptionalPointer(w) { scale in
+                                        Parallel.forRanges(rows, costPerItem: d * 6) { range in
+                                            let r = range.lowerBound
+                                            vt_layernorm_backward_input(
+                                                x.baseAddress! + r * d, scale, dout.baseAddress! + r * d,
+                                                mean.baseAddress! + r, rstd.baseAddress! + r, dinp.baseAddress! + r * d,
+                                                range.count, d, fresh ? 0 : 1)
                                         }
                                     }
                                 }
@@ -89,19 +73,19 @@ extension Tensor {
             // thread owns its columns and no partial sums need merging.
             let needWeight = weight?.requiresGrad == true, needBias = bias?.requiresGrad == true
             guard needWeight || needBias else { return }
-            var dweight = [Float](repeating: 0, count: d)
-            var dbias = [Float](repeating: 0, count: d)
+            var dweight = [Float](repeating: 0, count: needWeight ? d : 0)
+            var dbias = [Float](repeating: 0, count: needBias ? d : 0)
             dweight.withUnsafeMutableBufferPointer { dw in
                 dbias.withUnsafeMutableBufferPointer { db in
                     g.withUnsafeBufferPointer { dout in
                         input.data.withUnsafeBufferPointer { x in
-                            Parallel.forRanges(d, costPerItem: rows * 3) { columns in
-                                for r in 0..<rows {
-                                    let xr = x.baseAddress! + r * d, gr = dout.baseAddress! + r * d
-                                    let mean = means[r], rstd = rstds[r]
-                                    for j in columns {
-                                        dw[j] += gr[j] * (xr[j] - mean) * rstd
-                                        db[j] += gr[j]
+                            means.withUnsafeBufferPointer { mean in
+                                rstds.withUnsafeBufferPointer { rstd in
+                                    Parallel.forRanges(d, costPerItem: rows * 3) { columns in
+                                        vt_layernorm_backward_params(
+                                            x.baseAddress!, dout.baseAddress!, mean.baseAddress!, rstd.baseAddress!,
+                                            needWeight ? dw.baseAddress : nil, needBias ? db.baseAddress : nil,
+                                            rows, d, columns.lowerBound, columns.upperBound)
                                     }
                                 }
                             }
@@ -113,5 +97,11 @@ extension Tensor {
             if needBias { bias!.accumulateGrad(dbias) }
         }
         return result
+    }
+
+    /// `body` with the array's base address, or with nil for a nil array (C's "absent" NULL).
+    static func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }

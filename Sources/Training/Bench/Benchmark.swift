@@ -22,6 +22,10 @@ public struct BenchmarkResult: Codable {
     public var matmulPrecision: String
     /// The kernel that runs the large products (ours in fp32 or bf16, or OpenBLAS).
     public var gemmKernel: String
+    /// The CPU level the kernels run at and what the CPU has (KernelReport.cpuFeatures).
+    public var cpu: String
+    /// The kernel behind each op family of the breakdown, by its label.
+    public var kernels: [String: String]
     public var trainImagesPerSecond: Summary
     public var evalImagesPerSecond: Summary
     public var trainGflops: Double
@@ -51,7 +55,10 @@ public struct BenchmarkResult: Codable {
         func f(_ x: Double) -> String { String(format: "%.1f", x) }
         return """
         bench \(config): \(arch), batch \(batchSize), \(threads) threads, matmul precision \(matmulPrecision)
+          CPU          \(cpu)
           GEMM kernel  \(gemmKernel) (small products: OpenBLAS \(blasCore))
+          kernels by op family:
+        \(kernelsText)
           train step   \(f(trainImagesPerSecond.median)) images/s (min \(f(trainImagesPerSecond.min)), max \(f(trainImagesPerSecond.max)))
           eval forward \(f(evalImagesPerSecond.median)) images/s (min \(f(evalImagesPerSecond.min)), max \(f(evalImagesPerSecond.max)))
           achieved     \(f(trainGflops)) GFLOP/s in training (analytic ViT FLOPs)
@@ -61,6 +68,12 @@ public struct BenchmarkResult: Codable {
           step time by op family (ms per step):
         \(breakdownText)
         """
+    }
+
+    private var kernelsText: String {
+        OpFamily.allCases.compactMap { family in
+            kernels[family.label].map { "    " + family.label.padding(toLength: 12, withPad: " ", startingAt: 0) + $0 }
+        }.joined(separator: "\n")
     }
 
     private var breakdownText: String {
@@ -158,6 +171,7 @@ public enum Benchmark {
             config: configName, arch: setup.config.model.arch, batchSize: loader.batchSize,
             threads: Parallel.threadCount, blasCore: BLAS.coreName,
             matmulPrecision: BLAS.effectivePrecision.rawValue, gemmKernel: BLAS.largeProductKernel,
+            cpu: KernelReport.cpuFeatures, kernels: KernelReport.kernelsByFamily,
             trainImagesPerSecond: train, evalImagesPerSecond: .init(evalRates),
             trainGflops: ModelFLOPs.training(c, tokens: tokens) * train.median / 1e9,
             peakResidentMB: peakResidentMB(), loaderImagesPerSecond: loaderRate,

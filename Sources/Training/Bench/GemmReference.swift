@@ -2,7 +2,8 @@
 // cblas_sgemm with OpenBLAS's own threads and through our BLAS.sgemm (split over our threads, on
 // our AVX-512F kernel where the CPU has one),
 // the ceiling against which the model's achieved GFLOP/s is read; and, where the CPU has
-// AVX-512 BF16, the same product through the bf16 kernel (matmul_precision "medium").
+// AVX-512 BF16, the same product through the bf16 kernel (matmul_precision "medium"). Every figure
+// is also given as a share of the machine's FMA peak: threads × one core's measured FMA rate.
 
 import Foundation
 
@@ -20,13 +21,33 @@ public struct GemmReferenceResult: Codable {
     public var fp32Kernel: String
     /// Best of the repeats, BLAS.sgemm with bf16 inputs; nil without AVX-512 BF16.
     public var bf16GemmGflops: Double?
+    /// The CPU level in use and what the CPU has.
+    public var cpu: String
+    /// One core's fp32 FMA rate, measured at the current level (clock × FLOP per cycle).
+    public var coreFmaGflops: Double
+    /// The measured core clock, MHz (/proc/cpuinfo's where it cannot be measured; nil where
+    /// unknown), and the FLOP per cycle it implies.
+    public var clockMhz: Double?
+    public var flopsPerCycle: Double?
+    /// threads × coreFmaGflops: the physical limit for fp32 on these threads.
+    public var fmaPeakGflops: Double
 
     public var text: String {
-        let fp32 = String(format: "sgemm %d³, %d threads: cblas_sgemm %.1f GFLOP/s (OpenBLAS %@, its own threads), BLAS.sgemm %.1f GFLOP/s (%@, split over our threads)",
-                          size, threads, openblasThreadedGflops, blasCore, splitGemmGflops, fp32Kernel)
-        guard let bf16GemmGflops else { return fp32 }
-        return fp32 + String(format: "\nbf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32",
-                             bf16GemmGflops, bf16GemmGflops / max(gemmGflops, 1e-9))
+        func share(_ gflops: Double) -> String { String(format: "%.0f%% of peak", 100 * gflops / max(fmaPeakGflops, 1e-9)) }
+        let clock = clockMhz.map { String(format: "%.0f MHz × %.1f FLOP/cycle", $0, flopsPerCycle ?? 0) } ?? "clock unknown"
+        var lines = [
+            "CPU: \(cpu)",
+            String(format: "FMA peak: %d cores × %.1f GFLOP/s per core (%@) = %.1f GFLOP/s", threads, coreFmaGflops,
+                   clock, fmaPeakGflops),
+            String(format: "sgemm %d³, %d threads: cblas_sgemm %.1f GFLOP/s = %@ (OpenBLAS %@, its own threads), BLAS.sgemm %.1f GFLOP/s = %@ (%@, split over our threads)",
+                   size, threads, openblasThreadedGflops, share(openblasThreadedGflops), blasCore, splitGemmGflops,
+                   share(splitGemmGflops), fp32Kernel),
+        ]
+        if let bf16GemmGflops {
+            lines.append(String(format: "bf16 inputs (matmul_precision medium): %.1f GFLOP/s = %.2f× fp32 = %@ (fp32 FMA peak)",
+                                bf16GemmGflops, bf16GemmGflops / max(gemmGflops, 1e-9), share(bf16GemmGflops)))
+        }
+        return lines.joined(separator: "\n")
     }
 }
 
@@ -69,8 +90,11 @@ public enum GemmReference {
                 }
             }
         }
+        let core = KernelReport.coreFMAGflops(), clock = KernelReport.clockMHz()
         return GemmReferenceResult(size: size, threads: Parallel.threadCount, blasCore: BLAS.coreName,
                                    gemmGflops: max(reference, split), openblasThreadedGflops: reference,
-                                   splitGemmGflops: split, fp32Kernel: fp32Kernel, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil)
+                                   splitGemmGflops: split, fp32Kernel: fp32Kernel, bf16GemmGflops: BLAS.supportsBFloat16 ? bf16 : nil,
+                                   cpu: KernelReport.cpuFeatures, coreFmaGflops: core, clockMhz: clock,
+                                   flopsPerCycle: clock.map { core * 1000 / $0 }, fmaPeakGflops: core * Double(Parallel.threadCount))
     }
 }

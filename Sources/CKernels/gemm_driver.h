@@ -1,0 +1,70 @@
+// The Goto-style blocking shared by the fp32 GEMMs (AVX-512F in f32_gemm.c, AVX2+FMA in
+// f32_gemm_avx2.c): a KC×NC block of op(B) is packed once; then each MR-row panel of op(A) is
+// packed and swept across that whole block by MR×NR register tiles (columns innermost), while
+// the next A panel's source lines are prefetched into L2. Each kernel supplies its packers and
+// tile; the driver is always inlined into the kernel's own target function. Not public.
+#ifndef VT_GEMM_DRIVER_H
+#define VT_GEMM_DRIVER_H
+
+#include "gemm_common.h"
+
+/// op(B)[pc..pc+kc, jc..jc+nc] → NR-column panels, each [kc][NR].
+typedef void (*VTPackBlockB)(int transB, const float *b, long ldb, long pc, long jc, long kc, long nc, float *out);
+/// Rows i0..i0+rows of op(A)[:, pc..pc+kc] → one panel [kc][MR].
+typedef void (*VTPackPanelA)(int transA, const float *a, long lda, long i0, long pc, long rows, long kc, float *out);
+/// rows (≤ MR) × NR tile over kc, stored into `cols` (≤ NR, may exceed it) columns of C.
+typedef void (*VTTile)(long rows, long kc, const float *ap, const float *bp, float *c, long ldc, long cols,
+                       float alpha, float beta);
+
+/// One case of a kernel's switch over tile heights: the always-inlined `tile` in scope, compiled
+/// for a constant height n (so a bottom-edge tile computes no padded rows), with VTTile's arguments.
+#define VT_TILE_CASE(n) case n: tile(n, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+
+/// The op(A) panel (rows i0.., k from pc) that the A packer will read next.
+static inline VTPrefetch vt_next_panel_a(int transA, const float *a, long lda, long m, long k, long i0,
+                                         long pc, long mr, long kcBlock) {
+    if (i0 >= m) { i0 = 0; pc += kcBlock; }
+    if (pc >= k) return vt_prefetch_lines(a, 0, 0, 0);
+    long rows = m - i0 < mr ? m - i0 : mr, kc = k - pc < kcBlock ? k - pc : kcBlock;
+    return transA ? vt_prefetch_lines(a + pc * lda + i0, kc, lda, rows)
+                  : vt_prefetch_lines(a + i0 * lda + pc, rows, lda, kc);
+}
+
+/// The whole product on the given kernel pieces; 0 if the pack buffers could not be allocated.
+static inline __attribute__((always_inline)) int
+vt_gemm_blocked(const long MR, const long NR, const long KC, const long NC, VTPackBlockB packB,
+                VTPackPanelA packA, VTTile tile, int transA, int transB, long m, long n, long k, float alpha,
+                const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    VTPackBuffers *buffers = vt_thread_pack_buffers();
+    if (!buffers) return 0;
+    long kcMax = KC < k ? KC : k;
+    long ncMax = NC < n ? NC : n;
+    size_t bBytes = (size_t)kcMax * ((ncMax + NR - 1) / NR * NR) * 4;
+    size_t aBytes = (size_t)kcMax * MR * 4;
+    float *bPack = vt_ensure_buffer(&buffers->b, &buffers->bBytes, bBytes);
+    float *aPack = vt_ensure_buffer(&buffers->a, &buffers->aBytes, aBytes);
+    if (!bPack || !aPack) return 0;
+
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
+            packB(transB, b, ldb, pc, jc, kc, nc, bPack);
+            for (long ir = 0; ir < m; ir += MR) {
+                long rows = m - ir < MR ? m - ir : MR;
+                packA(transA, a, lda, ir, pc, rows, kc, aPack);
+                VTPrefetch next = vt_next_panel_a(transA, a, lda, m, k, ir + MR, pc, MR, KC);
+                long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
+                for (long jr = 0; jr < nc; jr += NR) {
+                    vt_prefetch_step(&next, perTile);
+                    tile(rows, kc, aPack, bPack + (jr / NR) * kc * NR, c + ir * ldc + jc + jr, ldc, nc - jr,
+                         alpha, blockBeta);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+#endif
