@@ -47,18 +47,28 @@ public enum WeightImport {
         }
         let patch = try shape("patch_embed.proj.weight")      // [D, C, P, P]
         let pos = try shape("pos_embed")                       // [1, 1 + N, D]
-        guard patch.count == 4, patch[2] == patch[3], pos.count == 3 else {
-            throw FileFormatError(file: file, message: "patch_embed.proj.weight \(patch) / pos_embed \(pos) are not ViT shapes")
+        guard patch.count == 4, patch[2] == patch[3], pos.count == 3, pos[1] >= 2 else {
+            throw FileFormatError(file: file, message: "patch_embed.proj.weight \(patch) / pos_embed \(pos) are not ViT shapes; expected [D, C, P, P] and [1, 1 + N, D] with N ≥ 1")
+        }
+        for key in ["head.weight", "blocks.0.mlp.fc1.weight"] {
+            if let s = parameters[key]?.shape, s.count != 2 {
+                throw FileFormatError(file: file, message: "\(key) has shape \(s); expected a matrix [out, in]")
+            }
         }
         let dim = patch[0]
         let grid = Int(Double(pos[1] - 1).squareRoot().rounded())
         guard grid * grid == pos[1] - 1 else {
             throw FileFormatError(file: file, message: "pos_embed has \(pos[1] - 1) patch positions, not a square grid")
         }
-        let depth = (parameters.keys.compactMap { key -> Int? in
+        let blockIndices = Set(parameters.keys.compactMap { key -> Int? in
             guard key.hasPrefix("blocks.") else { return nil }
             return Int(key.dropFirst("blocks.".count).prefix { $0.isNumber })
-        }.max() ?? -1) + 1
+        })
+        let depth = (blockIndices.max() ?? -1) + 1
+        // A stray index (blocks.7 in a 1-block file, or a huge one) would build a model of that depth.
+        if let gap = (0..<min(depth, blockIndices.count + 1)).first(where: { !blockIndices.contains($0) }) {
+            throw FileFormatError(file: file, message: "has parameters of block \(depth - 1) but none of block \(gap); expected blocks.0 … blocks.N without gaps")
+        }
         let presetHeads = ViTPresets.names.compactMap { ViTPresets.config(named: $0) }
             .first { $0.embedDim == dim && $0.hybrid == nil }?.numHeads
         guard let numHeads = heads ?? presetHeads ?? (dim % 64 == 0 ? dim / 64 : nil) else {

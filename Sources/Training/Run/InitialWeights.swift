@@ -23,6 +23,9 @@ public enum InitialWeights {
         var skipPatterns = skip
         let ours = model.parameterDictionary()
         if let head = parameters["head.weight"], let mine = ours["head.weight"], head.shape != mine.shape {
+            guard head.shape.count == 2 else {
+                throw FileFormatError(file: path, message: "head.weight has shape \(head.shape); expected a matrix [classes, width]")
+            }
             skipPatterns += ["head.*"]
             notes.append("head re-initialised: the checkpoint has \(head.shape[0]) classes, the model \(mine.shape[0])")
         }

@@ -55,9 +55,18 @@ struct EvalCommand: ParsableCommand {
             guard let precision = MatmulPrecision(rawValue: matmulPrecision) else {
                 throw CLIError("--matmul-precision: expected highest or medium, got \"\(matmulPrecision)\"")
             }
+            guard probeImages >= 0 else {
+                throw CLIError("--probe-images: expected a count ≥ 0, got \(probeImages)")
+            }
+            // Output folders first, so an unwritable one fails before the evaluation, with the OS reason.
+            if let dumpAttention { try Directory.create(dumpAttention, name: "--dump-attention") }
+            if let embeddings { try Directory.create(embeddings, name: "--embeddings") }
             ComputeSettings.apply(precision: precision)
             let saved = try Checkpoint.read(checkpoint)
             let model = try saved.makeModel(file: checkpoint)
+            guard model.config.numClasses > 0 else {
+                throw CLIError("\(checkpoint): the model has no classification head (num_classes 0); fine-tune it first (init.checkpoint in a config)")
+            }
             let dataset = try openDataset(saved.config, model: model.config)
             let normalization = saved.config.data.normalize && !noNormalize
                 ? RunSetup.normalization(saved.config.data, dataset: dataset) : nil
@@ -67,11 +76,16 @@ struct EvalCommand: ParsableCommand {
                                         outputSize: size == dataset.height && size == dataset.width ? nil : size,
                                         outputChannels: model.config.inChannels)
             var logits: [Float] = [], labels: [Int] = []
-            let metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
-                if predictions != nil {
-                    logits += out.data
-                    labels += batch.labels
+            let metrics: EvalMetrics
+            do {
+                metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
+                    if predictions != nil {
+                        logits += out.data
+                        labels += batch.labels
+                    }
                 }
+            } catch let error as LabelRangeError {
+                throw DataPathError(path: data ?? RunSetup.dataName(saved.config.data, split: .test), error)
             }
             print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * metrics.accuracy, metrics.loss, metrics.count))
             print(Self.confusionTable(metrics.confusion, names: dataset.classNames))

@@ -23,6 +23,7 @@ final class TrainingSession {
     static func start(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?) throws -> TrainingSession {
         var config: RunConfig
         var checkpoint: Checkpoint?
+        var resumePath: String?
         if let configPath {
             config = try RunConfig.load(path: configPath, overrides: overrides)
         } else {
@@ -41,18 +42,23 @@ final class TrainingSession {
                 config = try RunConfig.read(object)
             }
             checkpoint = saved
+            resumePath = path
         }
         ComputeSettings.apply(config.train, log: log)
         let setup = try RunSetup(config: config, loadInitialWeights: checkpoint == nil)
-        let trainer = try Trainer(setup: setup, resumeFrom: checkpoint, log: log)
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(setup: setup, resumeFrom: checkpoint, log: log)
+        } catch let error as ModelLoadError {
+            // The config's model differs from the one the checkpoint holds (another architecture).
+            throw ModelLoadError.file(resumePath ?? "the checkpoint", error)
+        }
         let directory = setup.runDirectory
         try Data(config.jsonString().utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("config.json")), options: .atomic)
         let checkpoints = CheckpointHook(directory: directory, section: config.checkpoint, log: log)
-        trainer.hooks = [
-            ProgressHook(logEvery: config.train.logEvery),
-            MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery),
-            checkpoints,
-        ]
+        let metricsLog = MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery)
+        if let checkpoint { try metricsLog.truncate(afterStep: checkpoint.step) }
+        trainer.hooks = [ProgressHook(logEvery: config.train.logEvery), metricsLog, checkpoints]
         if config.eval.attention && config.eval.probeImages > 0 {
             // Before the checkpoint hook in the list: a record never lags the checkpoint it sits beside.
             trainer.hooks.insert(try AttentionSnapshotHook(setup: setup, count: config.eval.probeImages,
