@@ -17,7 +17,8 @@ public enum AtomicFile {
         let temporary = (directory as NSString).appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         // Checked first so the message names the target's folder, not the temporary file.
-        if access(directory.isEmpty ? "." : directory, W_OK) != 0 {
+        // "/." makes a file in the folder's place fail with ENOTDIR.
+        if access((directory.isEmpty ? "." : directory) + "/.", W_OK) != 0 {
             throw FileFormatError(file: path, message: "cannot write into \(directory.isEmpty ? "." : directory) (\(osErrorReason()))")
         }
         do {

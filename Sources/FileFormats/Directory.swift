@@ -9,19 +9,20 @@ import Darwin
 
 public enum Directory {
     /// Creates `path` and any missing parents (as `mkdir -p`); an existing folder is fine.
-    /// `name` is what the error message calls the folder (a CLI flag or config key).
+    /// `name` is what the error message starts with (a CLI flag or config key; else the path).
     public static func create(_ path: String, name: String? = nil) throws {
-        let label = name.map { "\($0): " } ?? ""
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw FileFormatError(file: path, message: "\(label)cannot create \(current) (\(osErrorReason()))")
+                let reason = osErrorReason()
+                let shown = current.hasPrefix("./") ? String(current.dropFirst(2)) : current
+                throw FileFormatError(file: name ?? path, message: "cannot create \(shown) (\(reason))")
             }
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FileFormatError(file: path, message: "\(label)exists and is not a directory")
+            throw FileFormatError(file: name ?? path, message: "\(path) exists and is not a directory")
         }
     }
 

@@ -29,6 +29,11 @@ public enum InitialWeights {
             skipPatterns += ["head.*"]
             notes.append("head re-initialised: the checkpoint has \(head.shape[0]) classes, the model \(mine.shape[0])")
         }
+        if parameters["head.weight"] == nil, ours["head.weight"] != nil {
+            // A headless backbone (timm num_classes=0): the new head starts fresh.
+            skipPatterns += ["head.*"]
+            notes.append("head initialised fresh: the checkpoint has none")
+        }
         let report: LoadReport
         do {
             report = try model.load(parameters, strict: false, skip: skipPatterns, resamplePositionEmbedding: true)

@@ -157,11 +157,9 @@ public final class RunSetup {
     /// such as "No space left on device").
     static func checkWritable(_ directory: String) -> String? {
         do {
-            try Directory.create(directory)
-        } catch let error as FileFormatError {
-            return "checkpoint.dir: \(error.message)"
+            try Directory.create(directory, name: "checkpoint.dir")
         } catch {
-            return "checkpoint.dir: \(error)"
+            return "\(error)"
         }
         return Directory.writeProblem(directory).map { "checkpoint.dir: cannot write in \(directory) (\($0))" }
     }
