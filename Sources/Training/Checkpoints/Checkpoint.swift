@@ -170,6 +170,7 @@ extension Checkpoint {
     public func makeModel(file: String) throws -> VisionTransformer {
         let model: VisionTransformer
         do {
+            try modelConfig.checkMLPWidth()
             model = try VisionTransformer.make(config: modelConfig, seed: 0)
         } catch {
             throw FileFormatError(file: file, message: "its stored model_config cannot build a model: \(error)")

@@ -150,6 +150,7 @@ public final class RunSetup {
         if c.embedDim % c.numHeads != 0 {
             throw ConfigError(key: "model.num_heads", "\(c.numHeads) heads do not divide embed_dim \(c.embedDim)")
         }
+        try c.checkMLPWidth()
         return c
     }
 
@@ -162,5 +163,14 @@ public final class RunSetup {
             return "\(error)"
         }
         return Directory.writeProblem(directory).map { "checkpoint.dir: cannot write in \(directory) (\($0))" }
+    }
+}
+
+extension ViTConfig {
+    /// An MLP narrower than one unit builds but cannot run (ViTConfig.validate does not check it).
+    func checkMLPWidth() throws {
+        if mlpHiddenDim < 1 {
+            throw ConfigError(key: "model.mlp_ratio", "\(mlpRatio) × embed_dim \(embedDim) gives an MLP of \(mlpHiddenDim) units; expected at least 1")
+        }
     }
 }
