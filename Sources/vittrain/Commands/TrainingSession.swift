@@ -1,6 +1,7 @@
 // One `vittrain train` invocation: config, resume point, setup, hooks, signals, and the run.
 
 import Data
+import FileFormats
 import Foundation
 import Models
 import Training
@@ -54,7 +55,8 @@ final class TrainingSession {
             throw ModelLoadError.file(resumePath ?? "the checkpoint", error)
         }
         let directory = setup.runDirectory
-        try Data(config.jsonString().utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("config.json")), options: .atomic)
+        // Our atomic write (fsync, rename, our temporary names that a later start cleans up).
+        try AtomicFile.write(Data(config.jsonString().utf8), to: (directory as NSString).appendingPathComponent("config.json"))
         let checkpoints = CheckpointHook(directory: directory, section: config.checkpoint, log: log)
         let metricsLog = MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery)
         if let checkpoint { try metricsLog.truncate(afterStep: checkpoint.step) }
