@@ -59,7 +59,9 @@ final class TrainingSession {
         try AtomicFile.write(Data(config.jsonString().utf8), to: (directory as NSString).appendingPathComponent("config.json"))
         let checkpoints = CheckpointHook(directory: directory, section: config.checkpoint, log: log)
         let metricsLog = MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery)
-        if let checkpoint { try metricsLog.truncate(afterStep: checkpoint.step) }
+        // The log holds exactly the steps the run has made: a fresh start (step 0) in a folder
+        // that has a log begins it anew, as it rewrites the checkpoints.
+        try metricsLog.truncate(afterStep: checkpoint?.step ?? 0)
         trainer.hooks = [ProgressHook(logEvery: config.train.logEvery), metricsLog, checkpoints]
         if config.eval.attention && config.eval.probeImages > 0 {
             // Before the checkpoint hook in the list: a record never lags the checkpoint it sits beside.
