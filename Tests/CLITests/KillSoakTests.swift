@@ -12,19 +12,6 @@ import XCTest
 /// for bit (parameters, optimizer moments, best.h5, the metrics' values, the attention record)
 /// and `vittrain report` works.
 final class KillSoakTests: XCTestCase {
-    /// Checkpoint, metrics line (every step), attention snapshot and eval every epoch.
-    static let config = #"""
-    {"name": "soak",
-     "model": {"arch": "vit-tiny", "img_size": 16, "patch_size": 4, "embed_dim": 16, "depth": 1, "num_heads": 2},
-     "data": {"dataset": "synthetic", "train_count": 32, "val_count": 16,
-              "augmentation": {"horizontal_flip": true, "random_crop": true, "padding": 2}},
-     "optim": {"lr": 0.002},
-     "schedule": {"warmup_steps": 2},
-     "train": {"epochs": 60, "batch_size": 16, "seed": 3, "threads": 2, "log_every": 1},
-     "checkpoint": {"every": 1, "keep_last": 3},
-     "eval": {"every": 1, "probe_images": 4}}
-    """#
-
     /// Where each kill landed, judged from what it left behind.
     struct Landings {
         var checkpointWrite = 0
@@ -38,10 +25,13 @@ final class KillSoakTests: XCTestCase {
         let kills = ProcessInfo.processInfo.environment["VITTRAIN_SOAK_KILLS"].flatMap { Int($0) } ?? 20
         let cli = try CLIRunner()
         defer { cli.remove() }
-        try cli.write(Self.config, to: "soak.json")
+        // TrainCommandTests' tiny run (2 steps an epoch); the defaults checkpoint, evaluate and
+        // snapshot attention every epoch; a metrics line every step.
+        try cli.write(TrainCommandTests.tinyConfig, to: "soak.json")
         // Two epochs per kill at least, so the kills alone never finish the run.
         let epochs = max(60, 2 * kills)
-        let base = ["--config", "soak.json", "--set", "train.epochs=\(epochs)"]
+        let base = ["--config", "soak.json", "--set", "train.epochs=\(epochs)", "--set", "train.log_every=1",
+                    "--set", "train.batch_size=32"]
         let python = h5pyPython()
         if python == nil { print("kill soak: no python with h5py (set VITTRAIN_PYTHON); the h5py check is skipped") }
 
