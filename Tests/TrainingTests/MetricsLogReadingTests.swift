@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Training
+import Training
 
 /// The metrics log as a reader sees it after a crash: a last line cut short is dropped, any other
 /// bad line is an error naming the file and line; a resumed run drops the lines past its step.
