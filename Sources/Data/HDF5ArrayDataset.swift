@@ -13,6 +13,8 @@ public final class HDF5ArrayDataset: ImageDataset {
     public let width: Int
     public let classNames: [String]
     public let labels: [Int]
+    /// The most classes labels may imply (ImageNet-21k has 21,843).
+    public static let maximumClassCount = 1_000_000
     /// Whether `images` is stored as uint8 (else float, kept as stored).
     public let isUInt8: Bool
     private let bytes: [UInt8]
@@ -73,8 +75,11 @@ public final class HDF5ArrayDataset: ImageDataset {
             channels = shape[1]
             height = shape[2]
             width = shape[3]
-            if let bad = labels.firstIndex(where: { label in label < 0 || (numClasses.map { label >= $0 } ?? false) }) {
-                let expected = numClasses.map { "0-\($0 - 1)" } ?? "a non-negative integer"
+            // Without a class count the labels set one (largest + 1), so a wild value would ask
+            // for that many class names; no real label set comes near the cap.
+            let limit = numClasses ?? Self.maximumClassCount
+            if let bad = labels.firstIndex(where: { label in label < 0 || label >= limit }) {
+                let expected = numClasses.map { "0-\($0 - 1)" } ?? "a class index in 0..<\(Self.maximumClassCount)"
                 throw DatasetError(file: path, message: "label \(bad) is \(labels[bad]); expected \(expected)")
             }
             let names = try Self.readClassNames(file)

@@ -16,6 +16,11 @@ public enum AtomicFile {
         let directory = url.deletingLastPathComponent().path
         let temporary = (directory as NSString).appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        // Checked first so the message names the target's folder, not the temporary file.
+        // "/." makes a file in the folder's place fail with ENOTDIR.
+        if access((directory.isEmpty ? "." : directory) + "/.", W_OK) != 0 {
+            throw FileFormatError(file: path, message: "cannot write into \(directory.isEmpty ? "." : directory) (\(osErrorReason()))")
+        }
         do {
             try body(temporary)
             guard FileManager.default.fileExists(atPath: temporary) else {

@@ -106,6 +106,25 @@ extension HDF5File {
         }
     }
 
+    /// Whether `path` carries attribute `name`; throws when the object's header cannot be read
+    /// (a damaged file: HDF5's checksum or format check failed), which `hasAttribute` reports as
+    /// absent.
+    public func attributeExists(_ name: String, on path: String = "/") throws -> Bool {
+        try withHDF5 {
+            let object: hid_t
+            do { object = try openObject(path) } catch let error as FileFormatError {
+                throw FileFormatError(file: self.path, message: "the file is damaged: \(error.message)")
+            }
+            defer { H5Oclose(object) }
+            let found = H5Aexists(object, name)
+            if found < 0 {
+                let reason = hdf5ErrorText()
+                throw FileFormatError(file: self.path, message: "the file is damaged: cannot read the header of '\(Self.fullPath(path))'\(reason.isEmpty ? "" : " (\(reason))")")
+            }
+            return found > 0
+        }
+    }
+
     /// A string attribute (variable- or fixed-length).
     public func stringAttribute(_ name: String, on path: String = "/") throws -> String {
         try withHDF5 {

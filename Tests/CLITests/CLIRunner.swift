@@ -60,8 +60,8 @@ struct CLIRunner {
              environment: [String: String]? = nil) throws -> Result {
         let id = UUID().uuidString
         let outPath = path(".stdout-\(id)"), errPath = path(".stderr-\(id)")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let merged = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }

@@ -116,7 +116,7 @@ final class InterruptionTests: XCTestCase {
         let before = try modelValues(cli.path("small/run/last.h5"))
         // Fill the disk, then free 40 KB: enough to start (config, log) but not for another
         // checkpoint (about 90 KB), so the write at the end of the next epoch fails.
-        FileManager.default.createFile(atPath: cli.path("small/filler"), contents: nil)
+        _ = FileManager.default.createFile(atPath: cli.path("small/filler"), contents: nil)
         let filler = try XCTUnwrap(FileHandle(forWritingAtPath: cli.path("small/filler")))
         let chunk = Data(count: 4096)
         var written: UInt64 = 0

@@ -197,7 +197,7 @@ final class HDF5Tests: XCTestCase {
         assertFileError(try HDF5File.open(text), file: text, contains: ["not an HDF5 file"])
 
         let empty = dir + "/empty.h5"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         assertFileError(try HDF5File.open(empty), file: empty)
 
         // A real file cut in half: the superblock survives, the data does not.

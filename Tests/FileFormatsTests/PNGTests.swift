@@ -97,7 +97,7 @@ final class PNGTests: XCTestCase {
         assertFileError(try PNG.read(text), file: text, contains: ["not a PNG file"])
 
         let empty = dir + "/empty.png"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         assertFileError(try PNG.read(empty), file: empty, contains: ["not a PNG file"])
 
         let random = dir + "/random.png"

@@ -170,7 +170,7 @@ enum ForkedFuzzRunner {
         let folder = NSTemporaryDirectory() + "vittrain-fuzz-failures"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let saved = "\(folder)/\(target.name)-seed\(settings.seed)-iteration\(iteration).bin"
-        FileManager.default.createFile(atPath: saved, contents: Data(target.input(iteration, seed: settings.seed)))
+        _ = FileManager.default.createFile(atPath: saved, contents: Data(target.input(iteration, seed: settings.seed)))
         return "fuzz \(target.name): \(what) at seed \(settings.seed) iteration \(iteration); input saved to \(saved); "
             + "replay with VITTRAIN_FUZZ_SEED=\(settings.seed) VITTRAIN_FUZZ_START=\(iteration)"
     }

@@ -57,7 +57,7 @@ final class FoundCrashTests: XCTestCase {
         // Found: rank 4, dimensions 0x7fffffff × 0xff000400 × … trapped on Int overflow.
         let path = try folder() + "/images.idx"
         let header: [UInt8] = [0, 0, 8, 4, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0, 4, 0, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF]
-        FileManager.default.createFile(atPath: path, contents: Foundation.Data(header + [1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: path, contents: Foundation.Data(header + [1, 2, 3]))
         let message = isolated { _ = try IDXFile.read(path, expectedMagic: 0x0804, what: "IDX images") }
         XCTAssertEqual(message, "\(path): 3 data bytes; expected more than \(Int.max) for shape 2147483647×4278191104×2147483647×2147483647 (truncated)")
     }
@@ -76,7 +76,7 @@ final class FoundCrashTests: XCTestCase {
         let start = try XCTUnwrap((0...(bytes.count - 4)).first { Array(bytes[$0..<$0 + 4]) == gcol })
         damage(&bytes, start)
         let path = try folder() + "/checkpoint.h5"
-        FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
         return path
     }
 

@@ -10,7 +10,7 @@ enum FuzzTargets {
     static var all: [FuzzTarget] { [config, safetensors, checkpoint, hdf5Arrays, png, idx, cifar] }
 
     private static func write(_ bytes: [UInt8], _ path: String) {
-        FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
     }
 
     /// `--set` overrides tried alongside the mutated file (they are outside input too).

@@ -105,7 +105,7 @@ public struct Checkpoint {
         let file = try HDF5File.open(path)
         defer { file.close() }
         // A missing attribute means another kind of HDF5 file; a damaged one reports its own error.
-        let format = file.hasAttribute("format") ? try file.stringAttribute("format") : nil
+        let format = try file.attributeExists("format") ? try file.stringAttribute("format") : nil
         guard format == Checkpoint.format else {
             throw FileFormatError(file: path, message: "not a vittrain checkpoint (root attribute 'format' is \(format.map { "'\($0)'" } ?? "missing"); expected '\(Checkpoint.format)')")
         }
@@ -172,7 +172,31 @@ public struct Checkpoint {
         checkpoint.epochPosition = file.hasAttribute("epoch_position") ? try file.intAttribute("epoch_position") : nil
         checkpoint.pretrainedConfig = file.hasAttribute("pretrained_cfg") ? try file.stringAttribute("pretrained_cfg") : nil
         checkpoint.classNames = classNames
+        try checkpoint.checkConsistency(file: path)
         return checkpoint
+    }
+
+    /// What resuming relies on without checking again: counters that are not negative, one
+    /// generator state of xoshiro's four words, and optimizer moments as long as their parameter
+    /// (AdamW walks them with the parameter's element count).
+    func checkConsistency(file path: String) throws {
+        func fail(_ message: String) -> FileFormatError {
+            FileFormatError(file: path, message: "damaged checkpoint: \(message)")
+        }
+        for (name, value) in [("epoch", epoch), ("batch_in_epoch", batchInEpoch), ("step", step), ("optimizer step", optimizerStep)]
+        where value < 0 {
+            throw fail("\(name) is \(value); expected a count ≥ 0")
+        }
+        if !modelRandomState.isEmpty && modelRandomState.count != 4 {
+            throw fail("rng/model holds \(modelRandomState.count) words; expected 4 (xoshiro256** state)")
+        }
+        let counts = Dictionary(parameters.map { ($0.path, $0.values.count) }, uniquingKeysWith: { first, _ in first })
+        for (name, state) in optimizerState.sorted(by: { $0.key < $1.key }) {
+            let expected = counts[name] ?? state.firstMoment.count
+            if state.firstMoment.count != expected || state.secondMoment.count != expected {
+                throw fail("optimizer moments of '\(name)' hold \(state.firstMoment.count) and \(state.secondMoment.count) values; expected \(expected) each, as the parameter")
+            }
+        }
     }
 }
 
@@ -187,7 +211,13 @@ extension Checkpoint {
     /// The model this checkpoint holds, rebuilt from its stored architecture and weights.
     /// `file` names the checkpoint in load errors.
     public func makeModel(file: String) throws -> VisionTransformer {
-        let model = try VisionTransformer.make(config: modelConfig, seed: 0)
+        let model: VisionTransformer
+        do {
+            try modelConfig.checkMLPWidth()
+            model = try VisionTransformer.make(config: modelConfig, seed: 0)
+        } catch {
+            throw FileFormatError(file: file, message: "its stored model_config cannot build a model: \(error)")
+        }
         do {
             try model.load(stateDictionary, resamplePositionEmbedding: false)
         } catch let error as ModelLoadError {

@@ -13,7 +13,9 @@ extension ModelSection {
         imgSize = config.imageSize
         patchSize = config.patchSize
         inChans = config.inChannels
-        numClasses = config.numClasses
+        // A headless backbone (0 classes) leaves the count to the data it is fine-tuned on; the
+        // config key itself must be positive.
+        numClasses = config.numClasses > 0 ? config.numClasses : nil
         embedDim = config.embedDim
         depth = config.depth
         numHeads = config.numHeads

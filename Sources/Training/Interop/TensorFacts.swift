@@ -30,10 +30,21 @@ struct TensorFacts {
         inChannels = patch[1]
         patchSize = patch[2]
         positionRows = pos[1]
-        depth = (p.keys.compactMap { key -> Int? in
+        let blockIndices = Set(p.keys.compactMap { key -> Int? in
             guard key.hasPrefix("blocks.") else { return nil }
             return Int(key.dropFirst("blocks.".count).prefix { $0.isNumber })
-        }.max() ?? -1) + 1
+        })
+        depth = (blockIndices.max() ?? -1) + 1
+        // A stray index (blocks.7 in a 1-block file, or a huge one) would build a model of that depth.
+        if let gap = (0..<min(depth, blockIndices.count + 1)).first(where: { !blockIndices.contains($0) }) {
+            throw FileFormatError(file: file, message: "has parameters of block \(depth - 1) but none of block \(gap); expected blocks.0 … blocks.N without gaps")
+        }
+        // Shapes read below by index: outside data must not make them out of range.
+        for (key, rank) in [("head.weight", 2), ("blocks.0.mlp.fc1.weight", 2), ("reg_token", 3)] {
+            if let s = p[key]?.shape, s.count != rank {
+                throw FileFormatError(file: file, message: "\(key) has shape \(s); expected \(rank) dimensions")
+            }
+        }
         numClasses = p["head.weight"]?.shape.first ?? 0
         distillationHead = p["head_dist.weight"] != nil
         let width = patch[0]

@@ -40,10 +40,12 @@ public final class CheckpointHook: TrainerHook {
             try checkpoint.write(to: (directory as NSString).appendingPathComponent(name))
             try pruneOldEpochs()
         }
-        try checkpoint.write(to: lastPath)
+        // best.h5 before last.h5: a run killed between the two writes resumes from the previous
+        // last.h5 and writes this best.h5 again; the other order would lose this epoch's best.
         if keepBest, let accuracy = metrics.eval?.accuracy, accuracy >= (trainer.bestAccuracy ?? 0) {
             try checkpoint.write(to: bestPath)
         }
+        try checkpoint.write(to: lastPath)
     }
 
     public func runEnded(_ trainer: Trainer, reason: RunEnd) throws {

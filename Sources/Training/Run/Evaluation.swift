@@ -8,6 +8,8 @@ public enum Evaluation {
     /// Indices of the largest logit per row of a [N, C] tensor.
     public static func predictions(_ logits: Tensor) -> [Int] {
         let classes = logits.shape[1]
+        // A headless model (0 classes) predicts nothing; callers refuse it before evaluating.
+        guard classes > 0 else { return [] }
         return (0..<logits.shape[0]).map { row in
             var best = 0
             for c in 1..<classes where logits.data[row * classes + c] > logits.data[row * classes + best] { best = c }
@@ -20,6 +22,7 @@ public enum Evaluation {
     }
 
     /// Runs the model over every batch of `loader`. `onBatch` sees each batch's logits.
+    /// A label outside the head's classes throws `LabelRangeError` (the caller names the data).
     public static func run(model: VisionTransformer, loader: DataLoader, numClasses: Int,
                            onBatch: ((Batch, Tensor) throws -> Void)? = nil) throws -> EvalMetrics {
         model.setTraining(false)
@@ -28,6 +31,7 @@ public enum Evaluation {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: numClasses), count: numClasses)
         let iterator = loader.batches(epoch: 0, startBatch: 0)
         while let batch = try iterator.next() {
+            try LabelRangeError.check(batch, classes: numClasses)
             let logits = Tensor.withoutGrad { model(batch.images) }
             let loss = Tensor.withoutGrad { Tensor.crossEntropy(logits: logits, targets: batch.labels) }
             lossSum += Double(loss.item) * Double(batch.labels.count)

@@ -53,6 +53,10 @@ public final class RunSetup {
             if train.classNames.count > modelConfig.numClasses {
                 problems.append("data: the dataset has \(train.classNames.count) classes but model.num_classes is \(modelConfig.numClasses)")
             }
+            // The validation data (val_root) is opened separately and may hold more classes.
+            if let val, val.classNames.count > modelConfig.numClasses {
+                problems.append("\(RunSetup.dataName(config.data, split: .test)): the validation data has \(val.classNames.count) classes but the model has \(modelConfig.numClasses) (model.num_classes or the training data's classes)")
+            }
             // The loader converts gray to RGB and RGB to gray; nothing else.
             let convertible = train.channels == modelConfig.inChannels
                 || Set([train.channels, modelConfig.inChannels]) == Set([1, 3])
@@ -111,6 +115,12 @@ public final class RunSetup {
                                            count: split == .train ? data.trainCount : data.valCount)
     }
 
+    /// What a split reads, for messages: its path, or the dataset kind when it has none.
+    public static func dataName(_ data: DataSection, split: Split) -> String {
+        let root = split == .test ? (data.valRoot ?? data.root) : data.root
+        return root ?? "data.dataset \(data.dataset)"
+    }
+
     /// The normalisation of the config, or the dataset's defaults.
     public static func normalization(_ data: DataSection, dataset: ImageDataset) -> (mean: [Float], std: [Float]) {
         let defaults = dataset.defaultNormalization
@@ -151,26 +161,27 @@ public final class RunSetup {
         if c.embedDim % c.numHeads != 0 {
             throw ConfigError(key: "model.num_heads", "\(c.numHeads) heads do not divide embed_dim \(c.embedDim)")
         }
+        try c.checkMLPWidth()
         return c
     }
 
     /// nil when `directory` can be created and written, else the problem (with the OS reason,
     /// such as "No space left on device").
     static func checkWritable(_ directory: String) -> String? {
-        // Created component by component with POSIX calls, so a failure names the OS reason.
-        var path = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            if mkdir(path, 0o755) != 0 && errno != EEXIST {
-                return "checkpoint.dir: cannot create \(path) (\(String(cString: strerror(errno))))"
-            }
+        do {
+            try Directory.create(directory, name: "checkpoint.dir")
+        } catch {
+            return "\(error)"
         }
-        let probe = (directory as NSString).appendingPathComponent(".write-test-\(getpid())")
-        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        defer { if fd >= 0 { close(fd); unlink(probe) } }
-        guard fd >= 0, write(fd, "ok", 2) == 2 else {
-            return "checkpoint.dir: cannot write in \(directory) (\(String(cString: strerror(errno))))"
+        return Directory.writeProblem(directory).map { "checkpoint.dir: cannot write in \(directory) (\($0))" }
+    }
+}
+
+extension ViTConfig {
+    /// An MLP narrower than one unit builds but cannot run (ViTConfig.validate does not check it).
+    func checkMLPWidth() throws {
+        if mlpHiddenDim < 1 {
+            throw ConfigError(key: "model.mlp_ratio", "\(mlpRatio) × embed_dim \(embedDim) gives an MLP of \(mlpHiddenDim) units; expected at least 1")
         }
-        return nil
     }
 }

@@ -180,6 +180,11 @@ public final class Trainer {
 
     /// One optimizer step; returns the batch loss and the number of correct predictions.
     func trainStep(_ batch: Batch, lr: Double) throws -> (loss: Double, correct: Int) {
+        do {
+            try LabelRangeError.check(batch, classes: model.config.numClasses)
+        } catch {
+            throw DataPathError(path: RunSetup.dataName(config.data, split: .train), error)
+        }
         model.setTraining(true)
         let logits = model(batch.images)
         let loss = Tensor.crossEntropy(logits: logits, targets: batch.labels,
@@ -217,7 +222,12 @@ public final class Trainer {
 
     /// Loss, accuracy and confusion matrix over a loader, without recording a tape.
     public func evaluate(_ loader: DataLoader) throws -> EvalMetrics {
-        let metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses)
+        let metrics: EvalMetrics
+        do {
+            metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses)
+        } catch let error as LabelRangeError {
+            throw DataPathError(path: RunSetup.dataName(config.data, split: .test), error)
+        }
         return try dataParallel?.reduce(metrics) ?? metrics
     }
 

@@ -55,6 +55,12 @@ struct EvalCommand: ParsableCommand {
             guard let precision = MatmulPrecision(rawValue: matmulPrecision) else {
                 throw CLIError("--matmul-precision: expected highest or medium, got \"\(matmulPrecision)\"")
             }
+            guard probeImages >= 0 else {
+                throw CLIError("--probe-images: expected a count ≥ 0, got \(probeImages)")
+            }
+            // Output folders first, so an unwritable one fails before the evaluation, with the OS reason.
+            if let dumpAttention { try Directory.create(dumpAttention, name: "--dump-attention") }
+            if let embeddings { try Directory.create(embeddings, name: "--embeddings") }
             ComputeSettings.apply(precision: precision)
             let saved = try Checkpoint.read(checkpoint)
             let model = try saved.makeModel(file: checkpoint)
@@ -71,11 +77,16 @@ struct EvalCommand: ParsableCommand {
                 return
             }
             var logits: [Float] = [], labels: [Int] = []
-            let metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
-                if predictions != nil {
-                    logits += out.data
-                    labels += batch.labels
+            let metrics: EvalMetrics
+            do {
+                metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
+                    if predictions != nil {
+                        logits += out.data
+                        labels += batch.labels
+                    }
                 }
+            } catch let error as LabelRangeError {
+                throw DataPathError(path: data ?? RunSetup.dataName(saved.config.data, split: .test), error)
             }
             print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * metrics.accuracy, metrics.loss, metrics.count))
             print(Self.confusionTable(metrics.confusion, names: dataset.classNames))

@@ -83,7 +83,7 @@ struct ExportCommand: ParsableCommand {
         try reportingErrors {
             let saved = try Checkpoint.read(checkpoint)
             let folder = (out as NSString).deletingLastPathComponent
-            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            if !folder.isEmpty { try Directory.create(folder, name: "--out") }
             let m = saved.modelConfig
             let metadata = ["format": "pt", WeightImport.headsMetadataKey: String(m.numHeads)]
             let configPath = ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")

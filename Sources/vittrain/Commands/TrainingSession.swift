@@ -3,6 +3,7 @@
 // attention snapshots) and writes the log, and the setup's errors are agreed on and reported once.
 
 import Data
+import FileFormats
 import Foundation
 import Models
 import Training
@@ -30,21 +31,28 @@ final class TrainingSession {
                       world: Communicator = .single) throws -> TrainingSession {
         isLogging = world.rank == 0
         // Every rank reads the config, the checkpoint and the data; one failure stops them all.
-        let (config, checkpoint, setup) = try world.agree {
-            let (config, checkpoint) = try readConfig(configPath: configPath, overrides: overrides, resume: resume, resumeFrom: resumeFrom)
+        let (config, checkpoint, resumePath, setup) = try world.agree {
+            let (config, checkpoint, resumePath) = try readConfig(configPath: configPath, overrides: overrides, resume: resume, resumeFrom: resumeFrom)
             ComputeSettings.apply(config.train, log: log)
-            return (config, checkpoint, try RunSetup(config: config, loadInitialWeights: checkpoint == nil))
+            return (config, checkpoint, resumePath, try RunSetup(config: config, loadInitialWeights: checkpoint == nil))
         }
-        let trainer = try Trainer(setup: setup, resumeFrom: checkpoint, communicator: world, log: log)
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(setup: setup, resumeFrom: checkpoint, communicator: world, log: log)
+        } catch let error as ModelLoadError {
+            // The config's model differs from the one the checkpoint holds (another architecture).
+            throw ModelLoadError.file(resumePath ?? "the checkpoint", error)
+        }
         let session = TrainingSession(trainer: trainer, checkpointHook: CheckpointHook(directory: setup.runDirectory, section: config.checkpoint, log: log))
         if world.rank == 0 { try session.addRankZeroHooks(checkpoint: checkpoint) }
         session.installSignalHandlers()
         return session
     }
 
-    private static func readConfig(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?) throws -> (RunConfig, Checkpoint?) {
+    private static func readConfig(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?) throws -> (RunConfig, Checkpoint?, String?) {
         var config: RunConfig
         var checkpoint: Checkpoint?
+        var resumePath: String?
         if let configPath {
             config = try RunConfig.load(path: configPath, overrides: overrides)
         } else {
@@ -63,21 +71,23 @@ final class TrainingSession {
                 config = try RunConfig.read(object)
             }
             checkpoint = saved
+            resumePath = path
         }
-        return (config, checkpoint)
+        return (config, checkpoint, resumePath)
     }
 
     /// The run's outputs: config copy, progress, metrics log, checkpoints, attention snapshots.
     private func addRankZeroHooks(checkpoint: Checkpoint?) throws {
         let setup = trainer.setup, config = trainer.config, log = TrainingSession.log
         let directory = setup.runDirectory
-        try Data(config.jsonString().utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("config.json")), options: .atomic)
+        // Our atomic write (fsync, rename, our temporary names that a later start cleans up).
+        try AtomicFile.write(Data(config.jsonString().utf8), to: (directory as NSString).appendingPathComponent("config.json"))
         let checkpoints = checkpointHook
-        trainer.hooks = [
-            ProgressHook(logEvery: config.train.logEvery),
-            MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery),
-            checkpoints,
-        ]
+        let metricsLog = MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery)
+        // The log holds exactly the steps the run has made: a fresh start (step 0) in a folder
+        // that has a log begins it anew, as it rewrites the checkpoints.
+        try metricsLog.truncate(afterStep: checkpoint?.step ?? 0)
+        trainer.hooks = [ProgressHook(logEvery: config.train.logEvery), metricsLog, checkpoints]
         if config.eval.attention && config.eval.probeImages > 0 {
             // Before the checkpoint hook in the list: a record never lags the checkpoint it sits beside.
             trainer.hooks.insert(try AttentionSnapshotHook(setup: setup, count: config.eval.probeImages,
