@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // vittrain: train, fine-tune, evaluate and explain Vision Transformers on a CPU.
 // Dependency direction (DESIGN.md): vittrain → Training, Interpret → Models → NN → Tensor → C shims;
-// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
+// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only;
+// Hub (Hugging Face Hub downloads, used by Training) on CCurl, Data (progress bar) and FileFormats.
 import PackageDescription
 
 // On x86-64 the kernels are compiled for Haswell level (AVX2 + FMA, every x86 CPU since 2015):
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "FileFormats", targets: ["FileFormats"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Hub", targets: ["Hub"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Interpret", targets: ["Interpret"]),
     ],
@@ -39,6 +41,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -47,7 +51,9 @@ let package = Package(
         .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
+        // The Hugging Face Hub client (hf: references → files in huggingface_hub's cache layout).
+        .target(name: "Hub", dependencies: ["CCurl", "Data", "FileFormats"]),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "Hub"], swiftSettings: optimised),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .executableTarget(name: "vittrain", dependencies: [
             "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",
@@ -60,6 +66,7 @@ let package = Package(
         .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "FileFormats"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub"]),
         .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
         .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training"]),
         .testTarget(name: "FuzzTests", dependencies: ["FileFormats", "Data", "Training", "Models"]),
