@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "Hub"], swiftSettings: optimised),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .executableTarget(name: "vittrain", dependencies: [
-            "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",
+            "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels", "Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

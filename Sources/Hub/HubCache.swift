@@ -86,6 +86,18 @@ public struct HubCache {
         }
     }
 
+    /// After a failed download: removes the folders it created if they stayed empty, so a refused
+    /// file leaves no trace (rmdir refuses non-empty folders, so nothing else is touched).
+    func removeEmptyFolders() {
+        let fm = FileManager.default
+        for name in ["blobs", "refs", ".no_exist"] { rmdir("\(repoFolder)/\(name)") }
+        for commit in (try? fm.contentsOfDirectory(atPath: "\(repoFolder)/snapshots")) ?? [] {
+            rmdir(snapshot(commit))
+        }
+        rmdir("\(repoFolder)/snapshots")
+        rmdir(repoFolder)
+    }
+
     /// `mkdir -p` with the OS's reason on failure (Foundation's would be an NSCocoaErrorDomain code).
     func makeDirectory(_ path: String) throws {
         var built = path.hasPrefix("/") ? "" : "."

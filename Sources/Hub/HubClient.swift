@@ -23,9 +23,26 @@ public struct HubClient {
     public func snapshot(required: [String], optional: [String] = []) throws -> String {
         let cache = self.cache
         if let folder = cache.cachedSnapshot(required: required, optional: optional) { return folder }
+        // Without the Hub, a snapshot with the required files will do (timm's create_model caches
+        // model.safetensors alone), as huggingface_hub falls back to the cache when offline.
+        let fallback = cache.cachedSnapshot(required: required, optional: [])
         if settings.offline {
+            if let fallback { return fallback }
             throw HubError(reference.description, "not in the cache and HF_HUB_OFFLINE is set, so the Hub was not asked (looked in \(cache.repoFolder)); unset HF_HUB_OFFLINE on a connected machine, or copy the cache there")
         }
+        do {
+            return try fetch(required: required, optional: optional, cache: cache)
+        } catch let unreachable as HubUnreachable {
+            if let fallback { return fallback }
+            throw HubError(reference.description, "cannot reach \(settings.endpoint) (\(unreachable.error.message)) and the files are not in the cache (looked in \(cache.repoFolder)); connect, or set HF_HOME / HF_HUB_CACHE to a cache that has them")
+        } catch {
+            cache.removeEmptyFolders()
+            throw error
+        }
+    }
+
+    /// Asks the Hub for each file and downloads the blobs the cache lacks.
+    private func fetch(required: [String], optional: [String], cache: HubCache) throws -> String {
         var commit: String?
         var plan: [(file: String, meta: HubFileMetadata)] = []
         var absent: [String] = []
@@ -44,11 +61,9 @@ public struct HubClient {
             }
         }
         guard let commit else { throw HubError(reference.description, "the Hub named no commit for \(reference.revision)") }
-        for (file, meta) in plan {
-            if !FileManager.default.fileExists(atPath: cache.pointer(commit, file)) {
-                try downloadBlob(file, meta, cache: cache)
-                try cache.link(commit: commit, file: file, etag: meta.etag)
-            }
+        for (file, meta) in plan where !FileManager.default.fileExists(atPath: cache.pointer(commit, file)) {
+            try downloadBlob(file, meta, cache: cache)
+            try cache.link(commit: commit, file: file, etag: meta.etag)
         }
         for file in absent { try cache.recordAbsent(commit: commit, file: file) }
         try cache.recordRef(commit: commit)
@@ -57,11 +72,6 @@ public struct HubClient {
 
     /// The `Authorization` header for requests to the endpoint, if a token is set.
     var authorization: [String] { settings.token.map { ["Authorization: Bearer \($0)"] } ?? [] }
-
-    /// No connection: say so, and where the cache was looked in.
-    func unreachable(_ error: TransportError) -> HubError {
-        HubError(reference.description, "cannot reach \(settings.endpoint) (\(error.message)) and the files are not in the cache (looked in \(cache.repoFolder)); connect, or set HF_HOME / HF_HUB_CACHE to a cache that has them")
-    }
 }
 
 /// The files vittrain imports from a model repository.

@@ -17,6 +17,11 @@ struct HubFileMetadata {
     var sendToken: Bool
 }
 
+/// The metadata request got no answer at all (no network, refused, timed out).
+struct HubUnreachable: Error {
+    let error: TransportError
+}
+
 /// The Hub's answer that a file is absent at a commit (it may be optional).
 struct HubFileAbsent: Error {
     let commit: String?
@@ -39,7 +44,7 @@ extension HubClient {
                 response = try HTTPRequest(method: .head, url: url, headers: authorization,
                                            timeout: settings.metadataTimeout).perform()
             } catch let error as TransportError {
-                throw unreachable(error)
+                throw HubUnreachable(error: error)
             }
             if (300..<400).contains(response.status), let location = response[header: "location"], location.hasPrefix("/") {
                 url = origin(of: url) + location       // a renamed repository: ask again on the same host
@@ -77,7 +82,7 @@ extension HubClient {
         let status = response.status
         guard !(200..<400).contains(status) else { return }
         let code = response[header: "x-error-code"] ?? ""
-        let serverMessage = response[header: "x-error-message"].map { " (\($0))" } ?? ""
+        let serverMessage = response[header: "x-error-message"].map { ": \($0)" } ?? ""
         let name = reference.description
         let tokenHint = settings.token == nil
             ? "set HF_TOKEN to a token that can read it (https://huggingface.co/settings/tokens)"

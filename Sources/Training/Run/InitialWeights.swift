@@ -1,14 +1,16 @@
-// Starting weights for fine-tuning (`init.checkpoint`): a vittrain HDF5 checkpoint or a timm /
-// Hugging Face safetensors file. A head of another class count is left freshly initialised, and a
+// Starting weights for fine-tuning (`init.checkpoint`): a vittrain HDF5 checkpoint, a timm /
+// Hugging Face safetensors file, or `hf:ORG/NAME[@REV]` (fetched into the Hub cache). A head of another class count is left freshly initialised, and a
 // pos_embed of another grid is resampled (bicubic, as timm), and the notes say so.
 
 import FileFormats
 import Foundation
+import Hub
 import Models
 
 public enum InitialWeights {
     /// Reads the parameters stored in `path` by timm path.
     public static func read(_ path: String) throws -> StateDictionary {
+        let path = try HubModelFiles.localWeights(path)
         if path.hasSuffix(".safetensors") {
             return try WeightImport.readSafetensors(path).parameters
         }

@@ -1,9 +1,11 @@
-// `vittrain import` turns a timm or Hugging Face safetensors ViT into a vittrain checkpoint;
+// `vittrain import` turns a timm or Hugging Face safetensors ViT (a file, or `hf:ORG/NAME[@REV]`
+// fetched from the Hub into its cache) into a vittrain checkpoint;
 // `vittrain export` writes a checkpoint as safetensors in timm or HF names (+ config.json).
 
 import ArgumentParser
 import FileFormats
 import Foundation
+import Hub
 import Models
 import Training
 
@@ -14,7 +16,7 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import a timm or Hugging Face .safetensors ViT as a vittrain checkpoint.")
 
-    @Option(name: .customLong("from"), help: "The .safetensors file.")
+    @Option(name: .customLong("from"), help: "The .safetensors file, or hf:ORG/NAME[@REVISION] on the Hugging Face Hub (cached as huggingface_hub does).")
     var source: String
 
     @Option(help: "timm or hf (detected from the keys when absent).")
@@ -31,6 +33,8 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            // An hf: reference becomes the cached snapshot's model.safetensors, with its config.json beside it.
+            let source = try HubModelFiles.localWeights(self.source)
             let (parameters, detected, metadata) = try WeightImport.readSafetensors(source, format: format)
             let hfConfig = try HuggingFaceConfig.read(explicit: config, besides: source)
             let knownHeads = heads ?? hfConfig?.heads ?? metadata[WeightImport.headsMetadataKey].flatMap { Int($0) }
@@ -43,7 +47,8 @@ struct ImportCommand: ParsableCommand {
                 throw ModelLoadError.file(source, error)
             }
             var run = RunConfig()
-            run.name = ((source as NSString).lastPathComponent as NSString).deletingPathExtension
+            run.name = HubReference.isReference(self.source) ? try HubReference(parsing: self.source).name
+                : ((source as NSString).lastPathComponent as NSString).deletingPathExtension
             run.model = ModelSection(describing: modelConfig)
             let checkpoint = Checkpoint(config: run, modelConfig: modelConfig, epoch: 0, batchInEpoch: 0, step: 0,
                                         parameters: model.namedParameters().map { ($0.path, $0.tensor.shape, $0.tensor.data) })
