@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"]),
         .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
-        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training"]),
+        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training", "Hub"]),
         .testTarget(name: "FuzzTests", dependencies: ["FileFormats", "Data", "Training", "Models"]),
     ],
     swiftLanguageModes: [.v5]
