@@ -13,6 +13,8 @@ Usage: hub_test_server.py --repo ORG/NAME=DIR [...] --port-file F --log F [optio
   --token T         require `Authorization: Bearer T` on /resolve (else 401, as for a private repo)
   --cut-after N     the first --cut-times CDN answers send N body bytes, then drop the connection
   --corrupt         the CDN flips one byte of every blob (the etag stays the true sha256)
+  --cdn-host H      the host in CDN redirects (default localhost: not 127.0.0.1, since the Hub's CDN
+                    is another host, which must not receive the token and whose redirect is not followed)
   --lifetime S      stop after S seconds; --max-requests N stop after N requests (bounded either way)
 Writes the chosen port to --port-file (atomically) once listening, and one JSON line per
 request to --log: method, path, range, authorization.
@@ -58,7 +60,7 @@ def main():
     parser.add_argument("--cut-after", type=int)
     parser.add_argument("--cut-times", type=int, default=1)
     parser.add_argument("--corrupt", action="store_true")
-    parser.add_argument("--cdn-host", default="127.0.0.1")
+    parser.add_argument("--cdn-host", default="localhost")   # another host, as the Hub's CDN is
     parser.add_argument("--lifetime", type=float, default=120)
     parser.add_argument("--max-requests", type=int, default=200)
     args = parser.parse_args()
