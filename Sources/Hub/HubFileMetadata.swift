@@ -84,9 +84,9 @@ extension HubClient {
         let code = response[header: "x-error-code"] ?? ""
         let serverMessage = response[header: "x-error-message"].map { ": \($0)" } ?? ""
         let name = reference.description
-        let tokenHint = settings.token == nil
-            ? "set HF_TOKEN to a token that can read it (https://huggingface.co/settings/tokens)"
-            : "the token in HF_TOKEN was sent; check that it can read this repository"
+        let hasToken = settings.token != nil
+        let tokenHint = hasToken ? "HF_TOKEN was sent: check that it can read this repository"
+            : "set HF_TOKEN to a token that can read it (https://huggingface.co/settings/tokens)"
         switch (status, code) {
         case (404, "EntryNotFound"):
             throw HubFileAbsent(commit: response[header: "x-repo-commit"])
@@ -95,7 +95,7 @@ extension HubClient {
         case (401, _), (403, "GatedRepo"):
             throw HubError(name, "access refused by \(settings.endpoint) (HTTP \(status)\(serverMessage)): the repository is private or gated, or does not exist; \(tokenHint)")
         case (404, _):
-            throw HubError(name, "repository not found on \(settings.endpoint) (HTTP 404\(serverMessage)); check the name, or if it is private, \(tokenHint)")
+            throw HubError(name, "repository not found on \(settings.endpoint) (HTTP 404\(serverMessage)); check the name" + (hasToken ? " (HF_TOKEN was sent)" : ", or set HF_TOKEN if it is private"))
         case (403, _):
             throw HubError(name, "access refused by \(settings.endpoint) (HTTP 403\(serverMessage)); \(tokenHint)")
         default:
