@@ -121,7 +121,7 @@ private final class PartialFile {
         // The file may be renamed away (finished) while we wait: reopen until the lock is on the live file.
         for _ in 0..<10 {
             fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
-            guard fd >= 0 else { throw HubError(path, "cannot write in the cache: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw HubError(path, "cannot write in the cache: \(systemReason())") }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 FileHandle.standardError.write(Foundation.Data("waiting for another process downloading \(path)\n".utf8))
                 _ = flock(fd, LOCK_EX)
@@ -136,12 +136,12 @@ private final class PartialFile {
 
     func size() throws -> Int64 {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw HubError(path, "cannot read: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else { throw HubError(path, "cannot read: \(systemReason())") }
         return Int64(info.st_size)
     }
 
     func truncate() throws {
-        guard ftruncate(fd, 0) == 0 else { throw HubError(path, "cannot truncate: \(String(cString: strerror(errno)))") }
+        guard ftruncate(fd, 0) == 0 else { throw HubError(path, "cannot truncate: \(systemReason())") }
     }
 
     /// Feeds what an earlier attempt wrote to the hash, so a resumed file is checked whole.
@@ -152,7 +152,7 @@ private final class PartialFile {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw HubError(path, "cannot read: \(String(cString: strerror(errno)))")
+                throw HubError(path, "cannot read: \(systemReason())")
             }
             if n == 0 { return }
             buffer.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
@@ -166,7 +166,7 @@ private final class PartialFile {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw HubError(path, "cannot write in the cache: \(String(cString: strerror(errno)))")
+                throw HubError(path, "cannot write in the cache: \(systemReason())")
             }
             done += n
         }
@@ -174,9 +174,9 @@ private final class PartialFile {
 
     /// Flushes and renames into place (still holding the lock, so a waiting process sees the blob).
     func commit(to blob: String) throws {
-        guard fsync(fd) == 0 else { throw HubError(path, "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw HubError(path, "fsync failed: \(systemReason())") }
         guard rename(path, blob) == 0 else {
-            throw HubError(blob, "cannot move the download into place: \(String(cString: strerror(errno)))")
+            throw HubError(blob, "cannot move the download into place: \(systemReason())")
         }
     }
 

@@ -58,7 +58,7 @@ public struct HubCache {
         let temporary = "\(target).link-\(getpid())"
         unlink(temporary)
         guard symlink(relative, temporary) == 0, rename(temporary, target) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = systemReason()
             unlink(temporary)
             throw HubError(target, "cannot link the cached file: \(reason)")
         }
@@ -82,7 +82,7 @@ public struct HubCache {
         let marker = noExistMarker(commit, file)
         try makeDirectory((marker as NSString).deletingLastPathComponent)
         guard FileManager.default.createFile(atPath: marker, contents: nil) else {
-            throw HubError(marker, "cannot write in the cache: \(String(cString: strerror(errno)))")
+            throw HubError(marker, "cannot write in the cache: \(systemReason())")
         }
     }
 
@@ -104,7 +104,7 @@ public struct HubCache {
         for component in path.split(separator: "/") {
             built += "/\(component)"
             if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw HubError(built, "cannot create the cache folder (\(String(cString: strerror(errno)))); set HF_HOME or HF_HUB_CACHE to a writable folder")
+                throw HubError(built, "cannot create the cache folder (\(systemReason())); set HF_HOME or HF_HUB_CACHE to a writable folder")
             }
         }
     }

@@ -14,3 +14,6 @@ public struct HubError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(subject): \(message)" }
 }
+
+/// Text of the current `errno`, e.g. "Permission denied".
+func systemReason() -> String { String(cString: strerror(errno)) }
