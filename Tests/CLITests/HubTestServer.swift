@@ -38,7 +38,7 @@ final class HubTestServer {
         }
         guard let found else {
             process.terminate()
-            throw XCTSkip("the Hub stand-in (python3 Scripts/hub_test_server.py) did not start")
+            throw ServerDidNotStart()
         }
         port = found
     }
@@ -57,6 +57,10 @@ final class HubTestServer {
     }
 
     deinit { stop() }
+
+    struct ServerDidNotStart: Error, CustomStringConvertible {
+        var description: String { "the Hub stand-in (python3 Scripts/hub_test_server.py) did not write its port within 10 s" }
+    }
 }
 
 /// Runs `body` with the HF_* variables set as given (and every other HF_* one unset), so that
