@@ -79,12 +79,11 @@ public enum HubModelFiles {
     public static let weights = "model.safetensors"
     public static let config = "config.json"
 
-    /// `path` itself, or for an `hf:` reference the cached `model.safetensors` (its `config.json`
-    /// beside it, when the repository has one), downloaded first if need be.
-    public static func localWeights(_ path: String, settings: HubSettings = .fromEnvironment()) throws -> String {
+    /// `path` itself, or for an `hf:` reference the cached snapshot folder holding
+    /// `model.safetensors` (and `config.json` when the repository has one), downloaded first if need be.
+    public static func localSource(_ path: String, settings: HubSettings = .fromEnvironment()) throws -> String {
         guard HubReference.isReference(path) else { return path }
         let client = HubClient(reference: try HubReference(parsing: path), settings: settings)
-        let folder = try client.snapshot(required: [weights], optional: [config])
-        return (folder as NSString).appendingPathComponent(weights)
+        return try client.snapshot(required: [weights], optional: [config])
     }
 }
