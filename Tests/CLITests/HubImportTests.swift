@@ -134,6 +134,23 @@ final class HubImportTests: XCTestCase {
         try assertSameAsDirectImport("resumed.h5")
         XCTAssertEqual(try hub.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range), ["bytes=20000-"])
         XCTAssertEqual(entries(under: blobs), [Self.weightsSHA, "5d24c0477a9a29ffdd74442009b99d8e2bd7ae18"].sorted())
+
+        // A connection that keeps dropping: five attempts, then one line, and the bytes are kept
+        // for the next run, which finishes the file.
+        let home3 = cli.path("hf-flaky")
+        let flaky = try server(["--cut-after", "5000", "--cut-times", "1000"])
+        let failed = try importHub("hf:\(Self.repo)", out: "flaky.h5", env: ["HF_ENDPOINT": flaky.endpoint, "HF_HOME": home3])
+        assertOneLineError(failed, contains: ["failed after 5 attempts", "25000 of 35164 bytes are kept", "run the command again to resume"])
+        XCTAssertEqual(try flaky.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range),
+                       [nil, "bytes=5000-", "bytes=10000-", "bytes=15000-", "bytes=20000-"])
+        let partial = "\(repoFolder(home3))/blobs/\(Self.weightsSHA).incomplete"
+        XCTAssertEqual(FileManager.default.contents(atPath: partial), Self.weights.prefix(25000))
+        flaky.stop()
+        let steady = try server()
+        let finished = try importHub("hf:\(Self.repo)", out: "flaky.h5", env: ["HF_ENDPOINT": steady.endpoint, "HF_HOME": home3])
+        XCTAssertEqual(finished.status, 0, finished.stderr)
+        try assertSameAsDirectImport("flaky.h5")
+        XCTAssertEqual(try steady.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range), ["bytes=25000-"])
     }
 
     func testWrongChecksumIsRefusedAndLeavesNothingInTheCache() throws {
