@@ -35,6 +35,7 @@ extension HubClient {
         var failure: String?
         for attempt in 1...Self.maxAttempts where have < meta.size || (have == 0 && attempt == 1) {
             failure = nil
+            let haveBefore = have
             var restart = false
             var writeError: HubError?
             let request = HTTPRequest(method: .get, url: meta.downloadURL,
@@ -84,6 +85,9 @@ extension HubClient {
                 failure = error.message
             }
             if failure == nil { break }
+            // An attempt that got nothing waits a little (1, 2, 3, 4 s) before the next; one that
+            // made progress was cut off mid-way and resumes at once.
+            if have == haveBefore && attempt < Self.maxAttempts { sleep(UInt32(attempt)) }
         }
         progress.update(done: have, total: meta.size, force: true)
         progress.finish()
