@@ -21,8 +21,12 @@ extension HubClient {
         let partialPath = blob + ".incomplete"
         let partial = try PartialFile(path: partialPath)
         defer { partial.close() }
-        // Another vittrain (or huggingface_hub) process may have finished it while we waited for the lock.
-        if FileManager.default.fileExists(atPath: blob) { return }
+        // Another vittrain process may have finished it while we waited for the lock; the empty
+        // partial file our open created after its rename goes again.
+        if FileManager.default.fileExists(atPath: blob) {
+            if try partial.size() == 0 { try? partial.remove() }
+            return
+        }
 
         var sha = SHA256()
         var have = try partial.size()

@@ -153,6 +153,41 @@ final class HubImportTests: XCTestCase {
         XCTAssertEqual(try steady.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range), ["bytes=25000-"])
     }
 
+    /// Another process holds the partial file's lock: vittrain waits, and when that process has
+    /// moved the finished blob into place, uses it without downloading it again.
+    func testWaitsForAnotherProcessDownloadingTheSameBlob() throws {
+        let hub = try server()
+        let home = cli.path("hf-shared")
+        let blobs = "\(repoFolder(home))/blobs"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        let partial = "\(blobs)/\(Self.weightsSHA).incomplete"
+        let fd = open(partial, O_RDWR | O_CREAT, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(flock(fd, LOCK_EX), 0)
+        let errPath = cli.path("waiting.stderr")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = try withHubEnvironment(["HF_ENDPOINT": hub.endpoint, "HF_HOME": home]) {
+            try cli.start(["import", "--from", "hf:\(Self.repo)", "--out", cli.path("shared.h5")], stderr: stderr)
+        }
+        var waited = false
+        for _ in 0..<300 where process.isRunning {   // at most 30 s
+            if (try? String(contentsOfFile: errPath, encoding: .utf8))?.contains("waiting for another process") == true { waited = true; break }
+            usleep(100_000)
+        }
+        XCTAssertTrue(waited, "vittrain did not wait for the lock")
+        // The "other process" finishes: complete bytes, renamed into place, lock released.
+        XCTAssertEqual(Self.weights.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, Self.weights.count)
+        XCTAssertEqual(rename(partial, "\(blobs)/\(Self.weightsSHA)"), 0)
+        close(fd)
+        process.waitUntilExit()
+        try stderr.close()
+        XCTAssertEqual(process.terminationStatus, 0, (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        try assertSameAsDirectImport("shared.h5")
+        XCTAssertFalse(try hub.requests().contains { $0.path.hasPrefix("/cdn/") }, "the blob was downloaded twice")
+        XCTAssertEqual(entries(under: blobs).filter { $0.hasSuffix(".incomplete") }, [])
+    }
+
     func testWrongChecksumIsRefusedAndLeavesNothingInTheCache() throws {
         let corrupt = try server(["--corrupt"])
         let home = cli.path("hf-corrupt")
