@@ -10,6 +10,7 @@ Serves the Hub's URL layout and headers, as huggingface_hub reads them (file_dow
   GET /cdn/<sha256>   the bytes; honours `Range: bytes=N-` (206 + Content-Range).
 
 Usage: hub_test_server.py --repo ORG/NAME=DIR [...] --port-file F --log F [options]
+  --moved OLD=NEW   a renamed repository: /OLD/... answers 307 with a relative Location to /NEW/...
   --token T         require `Authorization: Bearer T` on /resolve (else 401, as for a private repo)
   --cut-after N     the first --cut-times CDN answers send N body bytes, then drop the connection
   --corrupt         the CDN flips one byte of every blob (the etag stays the true sha256)
@@ -56,6 +57,7 @@ def main():
     parser.add_argument("--repo", action="append", default=[])
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--moved", action="append", default=[])
     parser.add_argument("--token")
     parser.add_argument("--cut-after", type=int)
     parser.add_argument("--cut-times", type=int, default=1)
@@ -74,6 +76,7 @@ def main():
         for name, data in repo.files.items():
             if name.endswith(LFS_SUFFIXES):
                 blobs[hashlib.sha256(data).hexdigest()] = data
+    moved = dict(spec.split("=", 1) for spec in args.moved)
     state = {"requests": 0, "cuts": 0}
     lock = threading.Lock()
     log = open(args.log, "a", buffering=1)
@@ -116,6 +119,8 @@ def main():
             if len(parts) < 5 or parts[2] != "resolve":
                 return self.error(404, "NotFound", "no such route")
             repo_id, revision = "/".join(parts[:2]), urllib.parse.unquote(parts[3])
+            if repo_id in moved:
+                return self.answer(307, [("Location", "/" + moved[repo_id] + "/" + "/".join(parts[2:]))])
             filename = "/".join(parts[4:])
             if args.token is not None:
                 sent = self.headers.get("Authorization")

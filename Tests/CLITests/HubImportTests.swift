@@ -223,6 +223,20 @@ final class HubImportTests: XCTestCase {
         XCTAssertEqual(entries(under: cli.path("hf-404")), [], "failed look-ups left files in the cache")
     }
 
+    /// A renamed repository answers with a relative redirect, which is followed (on the same host
+    /// only); the cache keeps the name the user asked for, as huggingface_hub does.
+    func testFollowsARenamedRepositorysRelativeRedirect() throws {
+        let hub = try server(["--moved", "old-org/tiny-vit=\(Self.repo)"])
+        let home = cli.path("hf-moved")
+        let result = try importHub("hf:old-org/tiny-vit", out: "moved.h5", env: ["HF_ENDPOINT": hub.endpoint, "HF_HOME": home])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertSameAsDirectImport("moved.h5")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(home)/hub/models--old-org--tiny-vit/refs/main"))
+        let paths = try hub.requests().map(\.path)
+        XCTAssertEqual(Array(paths.prefix(2)), ["/old-org/tiny-vit/resolve/main/model.safetensors",
+                                                "/\(Self.repo)/resolve/main/model.safetensors"])
+    }
+
     func testPrivateRepositoryNeedsHFTokenWhichNeverReachesTheCDN() throws {
         // The CDN is another host (localhost, not 127.0.0.1), as the Hub's is.
         let hub = try server(["--token", "secret", "--cdn-host", "localhost"])
