@@ -45,6 +45,8 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Open MPI, loaded with dlopen only under mpirun: the build needs neither mpi.h nor libmpi.
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
@@ -53,7 +55,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
         // The Hugging Face Hub client (hf: references → files in huggingface_hub's cache layout).
         .target(name: "Hub", dependencies: ["CCurl", "Data", "FileFormats"]),
-        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "Hub"], swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim", "Hub"], swiftSettings: optimised),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .executableTarget(name: "vittrain", dependencies: [
             "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels", "Hub",
