@@ -70,6 +70,15 @@ final class HubImportTests: XCTestCase {
         XCTAssertEqual(Tensor.withoutGrad { ma(input) }.data, Tensor.withoutGrad { mb(input) }.data, file: file, line: line)
     }
 
+    /// Imports `reference` from the Hub at `endpoint` into the cache under `home`; it must succeed
+    /// and equal the direct import of the fixture folder.
+    private func importSucceeds(_ reference: String, from endpoint: String, home: String, out: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try importHub(reference, out: out, env: ["HF_ENDPOINT": endpoint, "HF_HOME": home])
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        try assertSameAsDirectImport(out, file: file, line: line)
+    }
+
     func testDownloadFillsTheHuggingFaceCacheAndACachedSnapshotNeedsNoRequest() throws {
         let hub = try server()
         let home = cli.path("hf-home")
@@ -117,9 +126,7 @@ final class HubImportTests: XCTestCase {
         // The first CDN answer stops after 10000 bytes: the same run asks again from byte 10000.
         let cut = try server(["--cut-after", "10000"])
         let home = cli.path("hf-cut")
-        let result = try importHub("hf:\(Self.repo)", out: "cut.h5", env: ["HF_ENDPOINT": cut.endpoint, "HF_HOME": home])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        try assertSameAsDirectImport("cut.h5")
+        try importSucceeds("hf:\(Self.repo)", from: cut.endpoint, home: home, out: "cut.h5")
         let cdn = try cut.requests().filter { $0.path.hasPrefix("/cdn/") }
         XCTAssertEqual(cdn.map(\.range), [nil, "bytes=10000-"])
 
@@ -129,9 +136,7 @@ final class HubImportTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
         try Self.weights.prefix(20000).write(to: URL(fileURLWithPath: "\(blobs)/\(Self.weightsSHA).incomplete"))
         let hub = try server()
-        let resumed = try importHub("hf:\(Self.repo)", out: "resumed.h5", env: ["HF_ENDPOINT": hub.endpoint, "HF_HOME": home2])
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        try assertSameAsDirectImport("resumed.h5")
+        try importSucceeds("hf:\(Self.repo)", from: hub.endpoint, home: home2, out: "resumed.h5")
         XCTAssertEqual(try hub.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range), ["bytes=20000-"])
         XCTAssertEqual(entries(under: blobs), [Self.weightsSHA, "5d24c0477a9a29ffdd74442009b99d8e2bd7ae18"].sorted())
 
@@ -147,9 +152,7 @@ final class HubImportTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: partial), Self.weights.prefix(25000))
         flaky.stop()
         let steady = try server()
-        let finished = try importHub("hf:\(Self.repo)", out: "flaky.h5", env: ["HF_ENDPOINT": steady.endpoint, "HF_HOME": home3])
-        XCTAssertEqual(finished.status, 0, finished.stderr)
-        try assertSameAsDirectImport("flaky.h5")
+        try importSucceeds("hf:\(Self.repo)", from: steady.endpoint, home: home3, out: "flaky.h5")
         XCTAssertEqual(try steady.requests().filter { $0.path.hasPrefix("/cdn/") }.map(\.range), ["bytes=25000-"])
     }
 
@@ -199,9 +202,7 @@ final class HubImportTests: XCTestCase {
 
         // Nothing poisoned: a good server then fills the same cache.
         let good = try server()
-        let retry = try importHub("hf:\(Self.repo)", out: "retry.h5", env: ["HF_ENDPOINT": good.endpoint, "HF_HOME": home])
-        XCTAssertEqual(retry.status, 0, retry.stderr)
-        try assertSameAsDirectImport("retry.h5")
+        try importSucceeds("hf:\(Self.repo)", from: good.endpoint, home: home, out: "retry.h5")
     }
 
     func testMissingRepositoryRevisionOrWeightsGiveOneLineMessages() throws {
@@ -228,9 +229,7 @@ final class HubImportTests: XCTestCase {
     func testFollowsARenamedRepositorysRelativeRedirect() throws {
         let hub = try server(["--moved", "old-org/tiny-vit=\(Self.repo)"])
         let home = cli.path("hf-moved")
-        let result = try importHub("hf:old-org/tiny-vit", out: "moved.h5", env: ["HF_ENDPOINT": hub.endpoint, "HF_HOME": home])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        try assertSameAsDirectImport("moved.h5")
+        try importSucceeds("hf:old-org/tiny-vit", from: hub.endpoint, home: home, out: "moved.h5")
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(home)/hub/models--old-org--tiny-vit/refs/main"))
         let paths = try hub.requests().map(\.path)
         XCTAssertEqual(Array(paths.prefix(2)), ["/old-org/tiny-vit/resolve/main/model.safetensors",
