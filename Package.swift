@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // vittrain: train, fine-tune, evaluate and explain Vision Transformers on a CPU.
 // Dependency direction (DESIGN.md): vittrain → Training, Interpret → Models → NN → Tensor → C shims;
-// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
+// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only;
+// Hub (Hugging Face Hub downloads, used by Training) on CCurl, Data (progress bar) and FileFormats.
 import PackageDescription
 
 // No unsafe flags, so other packages can depend on the products: the hot loops that need AVX2,
@@ -19,6 +20,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "FileFormats", targets: ["FileFormats"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Hub", targets: ["Hub"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Interpret", targets: ["Interpret"]),
     ],
@@ -34,6 +36,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         // Hand-written C kernels (GEMMs, row kernels); AVX2/AVX-512 code is enabled per function.
         .target(name: "CKernels"),
         // Open MPI, loaded with dlopen only under mpirun: the build needs neither mpi.h nor libmpi.
@@ -44,10 +48,12 @@ let package = Package(
         .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"]),
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"]),
-        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim"]),
+        // The Hugging Face Hub client (hf: references → files in huggingface_hub's cache layout).
+        .target(name: "Hub", dependencies: ["CCurl", "Data", "FileFormats"]),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim", "Hub"]),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"]),
         .executableTarget(name: "vittrain", dependencies: [
-            "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",
+            "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels", "Hub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,8 +63,9 @@ let package = Package(
         .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "FileFormats"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub"]),
         .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
-        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training"]),
+        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training", "Hub"]),
         .testTarget(name: "FuzzTests", dependencies: ["FileFormats", "Data", "Training", "Models"]),
     ],
     swiftLanguageModes: [.v5]

@@ -3,19 +3,19 @@
 
 import Foundation
 
-final class DownloadProgress {
+public final class DownloadProgress {
     private let label: String
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let enabled: Bool
 
-    init(label: String, enabled: Bool) {
+    public init(label: String, enabled: Bool) {
         self.label = label
         self.enabled = enabled
     }
 
     /// Redraws if 0.2 s have passed (or `force`).
-    func update(done: Int64, total: Int64?, force: Bool = false) {
+    public func update(done: Int64, total: Int64?, force: Bool = false) {
         guard enabled else { return }
         let now = Date()
         guard force || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
@@ -25,7 +25,7 @@ final class DownloadProgress {
     }
 
     /// Ends the line.
-    func finish() {
+    public func finish() {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\n".utf8))
     }

@@ -128,7 +128,7 @@ public struct FreezeSection: Codable, Equatable {
 }
 
 public struct InitSection: Codable, Equatable {
-    /// A vittrain `.h5` checkpoint or a timm / Hugging Face `.safetensors` file to start from.
+    /// A vittrain `.h5` checkpoint, a timm / Hugging Face `.safetensors` file, or `hf:ORG/NAME[@REV]` on the Hub.
     public var checkpoint: String?
     /// Glob patterns of parameters left at their fresh initialisation.
     public var skip: [String] = []

@@ -1,5 +1,6 @@
 // Starting weights for fine-tuning (`init.checkpoint`): a vittrain HDF5 checkpoint, a timm /
-// Hugging Face safetensors file, or a folder with model.safetensors + config.json. A head of
+// Hugging Face safetensors file, a folder with model.safetensors + config.json, or
+// `hf:ORG/NAME[@REV]` (that folder, fetched into the Hub cache). A head of
 // another class count is left freshly initialised, a pos_embed of another grid is resampled
 // (bicubic, as timm), and the notes say so. A tensor the model has no place for is refused
 // unless `init.skip` names it, so a family mismatch (DINOv2's layer scales into a plain ViT)
@@ -7,11 +8,13 @@
 
 import FileFormats
 import Foundation
+import Hub
 import Models
 
 public enum InitialWeights {
     /// Reads the parameters stored in `path` by timm path.
     public static func read(_ path: String) throws -> StateDictionary {
+        let path = try HubModelFiles.localSource(path)   // hf:ORG/NAME → the cached snapshot folder
         var isDirectory: ObjCBool = false
         if path.hasSuffix(".safetensors") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
             let (weights, _) = try WeightImport.locate(path, explicitConfig: nil)

@@ -5,6 +5,7 @@
 import Data
 import FileFormats
 import Foundation
+import Hub
 import Models
 
 /// Every problem found while preparing a run, one per line of the message.
@@ -65,8 +66,13 @@ public final class RunSetup {
             }
         }
         if let problem = RunSetup.checkWritable(runDirectory) { problems.append(problem) }
-        if let path = config.`init`.checkpoint, !FileManager.default.fileExists(atPath: path) {
-            problems.append("init.checkpoint: \(path) does not exist")
+        if let path = config.`init`.checkpoint {
+            // An hf: reference is checked for its spelling here and fetched when the weights load.
+            if HubReference.isReference(path) {
+                do { _ = try HubReference(parsing: path) } catch { problems.append("init.checkpoint: \(error)") }
+            } else if !FileManager.default.fileExists(atPath: path) {
+                problems.append("init.checkpoint: \(path) does not exist")
+            }
         }
         guard problems.isEmpty, let train, let val, let modelConfig else {
             throw SetupError(problems: problems)

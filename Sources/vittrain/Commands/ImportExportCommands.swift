@@ -1,9 +1,11 @@
-// `vittrain import` turns a timm or Hugging Face safetensors ViT into a vittrain checkpoint;
+// `vittrain import` turns a timm or Hugging Face safetensors ViT (a file, a folder, or `hf:ORG/NAME[@REV]`
+// fetched from the Hub into its cache) into a vittrain checkpoint;
 // `vittrain export` writes a checkpoint as safetensors in timm or HF names (+ config.json).
 
 import ArgumentParser
 import FileFormats
 import Foundation
+import Hub
 import Models
 import Training
 
@@ -14,9 +16,9 @@ extension ViTConfig.Activation: ExpressibleByArgument {}
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a timm or Hugging Face ViT (.safetensors, or a folder with model.safetensors + config.json) as a vittrain checkpoint.")
+        abstract: "Import a timm or Hugging Face ViT (.safetensors, a folder with model.safetensors + config.json, or hf:ORG/NAME from the Hub) as a vittrain checkpoint.")
 
-    @Option(name: .customLong("from"), help: "A .safetensors file, or a folder holding model.safetensors and config.json (timm's hub format or Hugging Face's).")
+    @Option(name: .customLong("from"), help: "A .safetensors file, a folder holding model.safetensors and config.json (timm's hub format or Hugging Face's), or hf:ORG/NAME[@REVISION] on the Hugging Face Hub (cached as huggingface_hub does).")
     var source: String
 
     @Option(help: "timm or hf (detected from the keys when absent).")
@@ -39,6 +41,8 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            // An hf: reference becomes the cached snapshot folder (model.safetensors + config.json).
+            let source = try HubModelFiles.localSource(self.source)
             let overrides = ImportOverrides(format: format, configPath: config, heads: heads, layerNormEps: eps, activation: activation)
             let imported = try WeightImport.load(source, overrides: overrides)
             let modelConfig = imported.config
@@ -49,7 +53,8 @@ struct ImportCommand: ParsableCommand {
                 throw ModelLoadError.file(source, error)
             }
             var run = RunConfig()
-            run.name = ((source as NSString).lastPathComponent as NSString).deletingPathExtension
+            run.name = HubReference.isReference(self.source) ? try HubReference(parsing: self.source).name
+                : ((source as NSString).lastPathComponent as NSString).deletingPathExtension
             run.model = ModelSection(describing: modelConfig)
             var checkpoint = Checkpoint(config: run, modelConfig: modelConfig, epoch: 0, batchInEpoch: 0, step: 0,
                                         parameters: model.namedParameters().map { ($0.path, $0.tensor.shape, $0.tensor.data) })
