@@ -27,6 +27,12 @@ public struct RandomErasingOptions: Codable, Equatable, Sendable {
 /// One erased box: rows top..<top+height, columns left..<left+width.
 public struct ErasedBox: Equatable, Sendable {
     public var top, left, height, width: Int
+    public init(top: Int, left: Int, height: Int, width: Int) {
+        self.top = top
+        self.left = left
+        self.height = height
+        self.width = width
+    }
 }
 
 public enum RandomErasing {
@@ -44,8 +50,7 @@ public enum RandomErasing {
             for _ in 0..<10 {
                 let target = (options.minArea + Double(rng.nextFloat()) * (options.maxArea - options.minArea)) * area / Double(count)
                 let aspect = exp(logLo + Double(rng.nextFloat()) * (logHi - logLo))
-                let h = Int((target * aspect).squareRoot().rounded())
-                let w = Int((target / aspect).squareRoot().rounded())
+                let (h, w) = boxSize(targetArea: target, aspect: aspect)
                 guard w < width, h < height else { continue }
                 let box = ErasedBox(top: rng.nextInt(below: height - h + 1), left: rng.nextInt(below: width - w + 1),
                                     height: h, width: w)
@@ -55,6 +60,12 @@ public enum RandomErasing {
             }
         }
         return boxes
+    }
+
+    /// The box's height and width for an area and aspect (h/w): Python's round, half to even.
+    public static func boxSize(targetArea: Double, aspect: Double) -> (height: Int, width: Int) {
+        (Int((targetArea * aspect).squareRoot().rounded(.toNearestOrEven)),
+         Int((targetArea / aspect).squareRoot().rounded(.toNearestOrEven)))
     }
 
     /// Writes the box's fill: zeros, one N(0, 1) value per channel, or N(0, 1) per pixel.
