@@ -61,6 +61,14 @@ final class AugmentationResumeTests: XCTestCase {
         XCTAssertEqual(wall, wall.sorted(), "wall time only grows")
         XCTAssertTrue(lines.allSatisfy { $0["ema_val_accuracy"] is Double })
 
+        // The report of a run without attention snapshots still shows its learning curves.
+        let report = try cli.run(["report", cli.path("straight")])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let page = try String(contentsOfFile: cli.path("straight/attention_report/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("Learning curves") && page.contains("curve_accuracy_time.svg"), page)
+        let chart = try String(contentsOfFile: cli.path("straight/attention_report/curve_accuracy_time.svg"), encoding: .utf8)
+        XCTAssertEqual(chart.components(separatedBy: "<polyline").count - 1, 3, chart)
+
         let eval = try cli.run(["eval", "--checkpoint", cli.path("straight/last.h5"), "--ema"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains("accuracy"), eval.stdout)
