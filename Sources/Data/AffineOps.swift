@@ -1,8 +1,8 @@
 // The geometric ops of timm's auto_augment.py (rotate, shear x/y, translate x/y) as PIL's
 // Image.transform(AFFINE): output pixel (x, y) samples the input at
 // (a·(x+½) + b·(y+½) + c, d·(x+½) + e·(y+½) + f); samples outside the image take the fill colour.
-// Filters are PIL's transform filters: nearest, bilinear, and bicubic with a = −1 (not resize's
-// −0.5), edge pixels clamped, results truncated to uint8.
+// Filters are PIL's transform filters: nearest (PIL's fixed-point / scale paths), bilinear, and
+// bicubic with a = −1 (not resize's −0.5), edge pixels clamped, results truncated to uint8.
 
 import Foundation
 
@@ -18,6 +18,10 @@ public enum AffineOps {
         precondition(m.count == 6, "affine matrix needs 6 coefficients, got \(m.count)")
         var out = PixelImage(channels: image.channels, height: image.height, width: image.width, fill: fill)
         let (h, w, plane) = (image.height, image.width, image.planeSize)
+        if filter == .nearest {
+            nearest(image, matrix: m, into: &out)
+            return out
+        }
         image.pixels.withUnsafeBufferPointer { src in
             for y in 0..<h {
                 for x in 0..<w {
@@ -36,12 +40,50 @@ public enum AffineOps {
         return out
     }
 
+    /// PIL's nearest-neighbour affine paths: a pure scale/translation steps a double along each
+    /// axis (ImagingScaleAffine); anything else walks in 16.16 fixed point (affine_fixed), whose
+    /// rounding decides which pixel an edge sample takes.
+    private static func nearest(_ image: PixelImage, matrix a: [Double], into out: inout PixelImage) {
+        let (h, w, plane) = (image.height, image.width, image.planeSize)
+        func copy(_ y: Int, _ x: Int, _ yin: Int, _ xin: Int) {
+            for c in 0..<image.channels { out.pixels[c * plane + y * w + x] = image.pixels[c * plane + yin * w + xin] }
+        }
+        func coord(_ v: Double) -> Int { v < 0 ? -1 : Int(v) }
+        if a[1] == 0 && a[3] == 0 {
+            var xo = a[2] + a[0] * 0.5
+            var xs = [Int](repeating: -1, count: w)
+            for x in 0..<w { xs[x] = coord(xo); xo += a[0] }
+            var yo = a[5] + a[4] * 0.5
+            for y in 0..<h {
+                let yi = coord(yo)
+                yo += a[4]
+                guard yi >= 0 && yi < h else { continue }
+                for x in 0..<w where xs[x] >= 0 && xs[x] < w { copy(y, x, yi, xs[x]) }
+            }
+            return
+        }
+        func fix(_ v: Double) -> Int { Int(floor(v * 65536 + 0.5)) }
+        let a0 = fix(a[0]), a1 = fix(a[1]), a3 = fix(a[3]), a4 = fix(a[4])
+        var a2 = fix(a[2] + a[0] * 0.5 + a[1] * 0.5), a5 = fix(a[5] + a[3] * 0.5 + a[4] * 0.5)
+        for y in 0..<h {
+            var xx = a2, yy = a5
+            for x in 0..<w {
+                let xin = xx >> 16, yin = yy >> 16
+                if xin >= 0 && xin < w && yin >= 0 && yin < h { copy(y, x, yin, xin) }
+                xx += a0
+                yy += a3
+            }
+            a2 += a1
+            a5 += a4
+        }
+    }
+
     private static func sample(_ p: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int,
                                x xin: Double, y yin: Double, filter: ResampleFilter) -> UInt8 {
         func at(_ x: Int, _ y: Int) -> Double { Double(p[y * w + min(max(x, 0), w - 1)]) }
         switch filter {
         case .nearest:
-            return p[Int(yin) * w + Int(xin)]
+            return p[Int(yin) * w + Int(xin)]   // not reached: nearest takes PIL's own paths above
         case .bilinear:
             let xs = xin - 0.5, ys = yin - 0.5
             let x = Int(floor(xs)), y = Int(floor(ys))
