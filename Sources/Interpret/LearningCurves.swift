@@ -39,7 +39,7 @@ public enum LearningCurves {
 
     /// One chart: `metric` ("loss" or "accuracy") of each series against epoch or wall time.
     public static func svg(_ points: [Point], metric: String, againstWallTime: Bool) -> String {
-        let (w, h) = (440.0, 260.0), (left, right, top, bottom) = (56.0, 16.0, 28.0, 40.0)
+        let (w, h) = (440.0, 270.0), (left, right, top, bottom) = (56.0, 16.0, 44.0, 40.0)
         let xs: [Double?] = points.map { againstWallTime ? $0.wallTime.map { $0 / 60 } : $0.epoch }
         var lines: [(label: String, colour: String, points: [(Double, Double)])] = []
         for s in series {
@@ -66,13 +66,14 @@ public enum LearningCurves {
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (w - left - right) }
         func py(_ y: Double) -> Double { h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func tick(_ v: Double) -> String { abs(v) >= 100 ? String(format: "%.0f", v) : abs(v) >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v) }
+
         out += "<g stroke=\"#999\" stroke-width=\"1\"><line x1=\"\(f(left))\" y1=\"\(f(h - bottom))\" x2=\"\(f(w - right))\" y2=\"\(f(h - bottom))\"/>"
         out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(h - bottom))\"/></g>\n"
-        for i in 0...4 {
-            let xv = x0 + (x1 - x0) * Double(i) / 4, yv = y0 + (y1 - y0) * Double(i) / 4
-            out += "<text x=\"\(f(px(xv)))\" y=\"\(f(h - bottom + 14))\" text-anchor=\"middle\">\(tick(xv))</text>"
-            out += "<text x=\"\(f(left - 4))\" y=\"\(f(py(yv) + 4))\" text-anchor=\"end\">\(tick(yv))</text>"
+        for (xv, text) in ticks(x0, x1, integers: !againstWallTime) {
+            out += "<text x=\"\(f(px(xv)))\" y=\"\(f(h - bottom + 14))\" text-anchor=\"middle\">\(text)</text>\n"
+        }
+        for (yv, text) in ticks(y0, y1, integers: false) {
+            out += "<text x=\"\(f(left - 4))\" y=\"\(f(py(yv) + 4))\" text-anchor=\"end\">\(text)</text>"
             out += "<line x1=\"\(f(left))\" y1=\"\(f(py(yv)))\" x2=\"\(f(w - right))\" y2=\"\(f(py(yv)))\" stroke=\"#eee\"/>\n"
         }
         out += "<text x=\"\(f((left + w - right) / 2))\" y=\"\(f(h - 6))\" text-anchor=\"middle\">\(xLabel)</text>\n"
@@ -81,11 +82,29 @@ public enum LearningCurves {
             let coords = line.points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
             out += "<polyline class=\"series\" data-series=\"\(line.label)\" fill=\"none\" stroke=\"\(line.colour)\" stroke-width=\"2\" points=\"\(coords)\"/>\n"
             for p in line.points { out += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"2.5\" fill=\"\(line.colour)\"/>" }
-            let ly = top + 4 + Double(i) * 14
-            out += "\n<line x1=\"\(f(w - right - 70))\" y1=\"\(f(ly))\" x2=\"\(f(w - right - 56))\" y2=\"\(f(ly))\" stroke=\"\(line.colour)\" stroke-width=\"2\"/>"
-            out += "<text x=\"\(f(w - right - 52))\" y=\"\(f(ly + 4))\">\(line.label)</text>\n"
+            // The legend is a row above the plot, so it never hides a curve.
+            let lx = left + Double(i) * 90, ly = top - 14
+            out += "\n<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 14))\" y2=\"\(f(ly))\" stroke=\"\(line.colour)\" stroke-width=\"2\"/>"
+            out += "<text x=\"\(f(lx + 18))\" y=\"\(f(ly + 4))\">\(line.label)</text>\n"
         }
         return out + "</svg>\n"
+    }
+
+    /// Axis ticks at a 1-2-5 step giving about five ticks, labelled with as many decimals as the
+    /// step needs (whole numbers only when `integers`, as for epochs).
+    static func ticks(_ lo: Double, _ hi: Double, integers: Bool) -> [(Double, String)] {
+        let raw = max((hi - lo) / 5, 1e-12)
+        let magnitude = pow(10, floor(log10(raw)))
+        var step = ([1.0, 2, 5, 10].first { $0 * magnitude >= raw } ?? 10) * magnitude
+        if integers { step = max(1, step.rounded()) }
+        let decimals = max(0, Int(-floor(log10(step))))
+        var out: [(Double, String)] = []
+        var v = (lo / step).rounded(.up) * step
+        while v <= hi + step * 1e-9 {
+            out.append((v, String(format: "%.\(decimals)f", v)))
+            v += step
+        }
+        return out
     }
 
     /// Writes the four charts into `directory` and returns an HTML section that shows them.
