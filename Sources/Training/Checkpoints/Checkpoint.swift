@@ -34,6 +34,11 @@ public struct Checkpoint {
     public var emaParameters: [(path: String, shape: [Int], values: [Float])] = []
     /// Seconds of training and evaluation so far, over every session of the run.
     public var wallTime: Double = 0
+    /// timm's `pretrained_cfg` of an imported model (JSON object text: input_size, interpolation,
+    /// crop_pct, crop_mode, mean, std), for eval's and explain's preprocessing; nil for our runs.
+    public var pretrainedConfig: String? = nil
+    /// The classifier's class names (HF id2label, timm label_names, or the dataset's), if known.
+    public var classNames: [String]? = nil
 
     public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
@@ -87,6 +92,11 @@ public struct Checkpoint {
                 try file.createGroup("ema")
                 for (p, shape, values) in emaParameters { try file.write(values, shape: shape, to: "ema/\(p)") }
             }
+            if let pretrainedConfig { try file.setAttribute("pretrained_cfg", pretrainedConfig) }
+            if let classNames {
+                let json = try JSONSerialization.data(withJSONObject: classNames, options: [.withoutEscapingSlashes])
+                try file.setAttribute("class_names", String(decoding: json, as: UTF8.self))
+            }
         }
     }
 
@@ -130,7 +140,15 @@ public struct Checkpoint {
             }
         }
         let history = (try? file.stringAttribute("metrics_history")) ?? ""
-        return Checkpoint(
+        var classNames: [String]?
+        if file.hasAttribute("class_names") {
+            let text = try file.stringAttribute("class_names")
+            guard let names = (try? JSONSerialization.jsonObject(with: Foundation.Data(text.utf8))) as? [String] else {
+                throw FileFormatError(file: path, message: "root attribute 'class_names' is not a JSON array of strings")
+            }
+            classNames = names
+        }
+        var checkpoint = Checkpoint(
             config: config, modelConfig: modelConfig,
             epoch: try file.intAttribute("epoch"),
             batchInEpoch: (try? file.intAttribute("batch_in_epoch")) ?? 0,
@@ -143,6 +161,9 @@ public struct Checkpoint {
             bestAccuracy: try? file.doubleAttribute("best_accuracy"),
             emaParameters: try readGroup("ema"),
             wallTime: (try? file.doubleAttribute("wall_time_s")) ?? 0)
+        checkpoint.pretrainedConfig = file.hasAttribute("pretrained_cfg") ? try file.stringAttribute("pretrained_cfg") : nil
+        checkpoint.classNames = classNames
+        return checkpoint
     }
 }
 
