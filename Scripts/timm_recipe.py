@@ -11,8 +11,11 @@ linear warmup then cosine per step, and ModelEmaV3 (update every step). Writes o
 and the vittrain run's metrics.jsonl can be compared: our wall time to reach torch's accuracy, as a ratio.
 
 Usage: /work/venv/bin/python Scripts/timm_recipe.py --config C [--epochs N] [--max-minutes M]
-       [--data-root DIR] [--threads 2] [--out FILE]
-Only the datasets fashion-mnist (IDX .gz) and cifar10 (binary batches) are read.
+       [--data-root DIR] [--threads 2] [--subset N] [--out FILE]
+--epochs N stops after N epochs but keeps the config's learning-rate schedule (train.epochs), so the
+curve is the full run's first N epochs: compare it with `vittrain --config C --stop-after-epoch N`.
+Only the datasets fashion-mnist (IDX .gz) and cifar10 (binary batches) are read. Smoke-tested with
+`--subset 512 --epochs 2` on cifar10-fast.json (it runs; no accuracy figure is claimed from that).
 """
 import argparse
 import gzip
@@ -25,6 +28,7 @@ import time
 import numpy as np
 import torch
 from PIL import Image
+from timm.data import auto_augment
 from timm.data.auto_augment import rand_augment_transform
 from timm.data.mixup import Mixup
 from timm.data.random_erasing import RandomErasing
@@ -32,6 +36,18 @@ from timm.loss import LabelSmoothingCrossEntropy, SoftTargetCrossEntropy
 from timm.models.vision_transformer import VisionTransformer
 from timm.utils.model_ema import ModelEmaV3
 from torchvision import transforms
+
+
+def _posterize(img, bits_to_keep, **_):
+    # Pillow ≥ 11 rejects posterize(bits=0), which timm's PosterizeIncreasing asks for at magnitude
+    # 10 (reachable with mstd); older Pillow (and vittrain) return a black image there.
+    if bits_to_keep <= 0:
+        return Image.new(img.mode, img.size, 0)
+    return auto_augment.posterize(img, bits_to_keep)
+
+
+for _name in ("Posterize", "PosterizeIncreasing", "PosterizeOriginal"):
+    auto_augment.NAME_TO_OP[_name] = _posterize
 
 MEANS = {"fashion-mnist": ([0.2860], [0.3530]), "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])}
 
@@ -113,6 +129,7 @@ def main():
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this wall time")
     p.add_argument("--data-root")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--subset", type=int, help="use only the first N train and N val images (a smoke test)")
     p.add_argument("--out", default="timm_recipe.jsonl")
     args = p.parse_args()
     cfg = json.load(open(args.config))
@@ -123,6 +140,8 @@ def main():
     mean, std = d.get("mean") or MEANS[dataset][0], d.get("std") or MEANS[dataset][1]
     train_x, train_y, classes = load(dataset, args.data_root or d.get("root"), True)
     val_x, val_y, _ = load(dataset, args.data_root or d.get("val_root") or d.get("root"), False)
+    if args.subset:
+        train_x, train_y, val_x, val_y = train_x[:args.subset], train_y[:args.subset], val_x[:args.subset], val_y[:args.subset]
     size = m.get("img_size", train_x.shape[1])
     batch = t.get("batch_size", 128)
     train_loader = torch.utils.data.DataLoader(Images(train_x, train_y, transforms_for(cfg, size, mean, std, True)),
