@@ -112,6 +112,25 @@ final class MixupErasingParityTests: XCTestCase {
         for row in 0..<4 { XCTAssertEqual(t[(row * 3)..<(row * 3 + 3)].reduce(0, +), 1, accuracy: 1e-5) }
     }
 
+    func testResumingInsideAnEpochGivesTheSameMixedBatches() throws {
+        var options = AugmentationOptions(autoAugment: .trivial, erasing: RandomErasingOptions(probability: 0.5))
+        options.mixup = MixupOptions(mixupAlpha: 0.4, cutmixAlpha: 1.0, numClasses: 3)
+        let loader = try DataLoader(dataset: StubPatternDataset(count: 10), batchSize: 4, shuffle: true, seed: 9,
+                                    augmentation: options)
+        var all: [Batch] = []
+        let iterator = loader.batches(epoch: 3)
+        while let batch = try iterator.next() { all.append(batch) }
+        XCTAssertEqual(all.count, 3)
+        XCTAssertEqual(all.last?.labels.count, 2, "the short last batch is mixed too")
+        let resumed = loader.batches(epoch: 3, startBatch: 1)
+        for expected in all.dropFirst() {
+            let batch = try XCTUnwrap(try resumed.next())
+            XCTAssertEqual(batch.images.data, expected.images.data)
+            XCTAssertEqual(batch.softTargets, expected.softTargets)
+        }
+        XCTAssertNotEqual(all[0].softTargets, all[1].softTargets)
+    }
+
     func testRandAugmentStrings() throws {
         let policy = try RandAugment(config: "rand-m9-n3-mstd0.5-inc1")
         XCTAssertEqual(policy.numLayers, 3)
