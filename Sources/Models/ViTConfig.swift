@@ -113,6 +113,15 @@ public struct ViTConfig: Equatable, Codable {
     /// Whether the final norm is applied after pooling (timm fc_norm) instead of before it.
     public var usesFCNorm: Bool { fcNorm ?? (globalPool == .avg) }
 
+    /// The same architecture with `fcNorm` and `patchBias` left nil where they equal timm's
+    /// rules, so two descriptions of one model compare equal.
+    public var canonical: ViTConfig {
+        var c = self
+        if c.fcNorm == (c.globalPool == .avg) { c.fcNorm = nil }
+        if c.patchBias == !c.preNorm { c.patchBias = nil }
+        return c
+    }
+
     /// Whether the patch projection has a bias (timm: bias = not pre_norm).
     public var hasPatchBias: Bool { patchBias ?? !preNorm }
 

@@ -128,7 +128,7 @@ public enum WeightImport {
         do { try config.validate() } catch let error as ViTConfigError {
             throw FileFormatError(file: configPath ?? weightsPath, message: error.message)
         }
-        return ImportedWeights(parameters: parameters, config: config, format: format,
+        return ImportedWeights(parameters: parameters, config: config.canonical, format: format,
                                pretrainedConfig: pretrained, classNames: classNames, notes: notes)
     }
 
