@@ -1,5 +1,6 @@
 // Training-time augmentation on CHW images in [0, 1]: random crop with zero padding (torchvision
-// RandomCrop(size, padding=4)), horizontal flip (p = 0.5), and normalisation (x − mean)/std.
+// RandomCrop(size, padding=4)), horizontal flip (p = 0.5), then timm's RandAugment / TrivialAugment
+// on uint8, and normalisation (x − mean)/std; random erasing and mixup/cutmix run in the loader.
 // All randomness comes from the RandomGenerator passed in, so a sample's augmentation is repeatable.
 
 /// Which augmentations the loader applies; each is switchable.
@@ -10,13 +11,27 @@ public struct AugmentationOptions: Codable, Equatable, Sendable {
     /// Mirror left-right with probability `flipProbability`.
     public var horizontalFlip: Bool
     public var flipProbability: Float
+    /// RandAugment or TrivialAugment after crop and flip (timm's `auto_augment`).
+    public var autoAugment: AutoAugmentPolicy?
+    /// The ops' translate range, fill and interpolation; nil: timm's defaults for the image size.
+    public var hyperparameters: AugmentHyperparameters?
+    /// Random erasing on the normalised image (timm's `reprob`, `remode`, `recount`).
+    public var erasing: RandomErasingOptions?
+    /// Mixup / CutMix on each batch, giving soft targets.
+    public var mixup: MixupOptions?
 
     public init(randomCrop: Bool = false, cropPadding: Int = 4, horizontalFlip: Bool = false,
-                flipProbability: Float = 0.5) {
+                flipProbability: Float = 0.5, autoAugment: AutoAugmentPolicy? = nil,
+                hyperparameters: AugmentHyperparameters? = nil, erasing: RandomErasingOptions? = nil,
+                mixup: MixupOptions? = nil) {
         self.randomCrop = randomCrop
         self.cropPadding = cropPadding
         self.horizontalFlip = horizontalFlip
         self.flipProbability = flipProbability
+        self.autoAugment = autoAugment
+        self.hyperparameters = hyperparameters
+        self.erasing = erasing
+        self.mixup = mixup
     }
 
     /// No augmentation (evaluation).
@@ -94,7 +109,8 @@ public enum Augment {
         return out
     }
 
-    /// Applies the switched-on augmentations in torchvision's usual order: crop, then flip.
+    /// Applies the switched-on augmentations in torchvision's usual order: crop, flip, then the
+    /// auto-augment policy (on the image rounded to uint8, as timm's PIL ops see it).
     public static func apply(_ options: AugmentationOptions, to image: [Float], channels: Int, height: Int,
                              width: Int, rng: inout RandomGenerator) -> [Float] {
         var out = image
@@ -104,6 +120,44 @@ public enum Augment {
         if options.horizontalFlip && rng.nextFloat() < options.flipProbability {
             out = flipHorizontal(out, channels: channels, height: height, width: width)
         }
+        if let policy = options.autoAugment {
+            let image = PixelImage(floats: out, channels: channels, height: height, width: width)
+            let hp = options.hyperparameters ?? AugmentHyperparameters.timmDefaults(height: height, width: width, mean: nil)
+            out = policy(image, hp, rng: &rng).floats()
+        }
         return out
+    }
+}
+
+/// timm's `auto_augment` choices: a RandAugment string, or TrivialAugment (torchvision's Wide).
+public enum AutoAugmentPolicy: Codable, Equatable, Sendable {
+    case rand(RandAugment)
+    case trivial
+
+    /// "rand-…" (timm's rand_augment_transform) or "trivial" (TrivialAugmentWide).
+    public init(config: String, key: String = "data.auto_augment") throws {
+        if config == "trivial" || config == "trivialaugment" || config == "ta_wide" {
+            self = .trivial
+        } else if config.hasPrefix("rand") {
+            self = .rand(try RandAugment(config: config, key: key))
+        } else {
+            throw DatasetError(file: key, message: "\"\(config)\" is not supported; expected a timm RandAugment string (\"rand-m9-mstd0.5-inc1\") or \"trivial\"")
+        }
+    }
+
+    public func callAsFunction(_ image: PixelImage, _ hp: AugmentHyperparameters, rng: inout RandomGenerator) -> PixelImage {
+        switch self {
+        case .rand(let policy): return policy(image, hp, rng: &rng)
+        case .trivial: return TrivialAugment.random(image, rng: &rng)
+        }
+    }
+}
+
+extension AugmentHyperparameters {
+    /// What timm's create_transform passes: translate_const = int(0.45 × shorter side), fill =
+    /// round(255 × mean) per channel (128 gray without a mean), random bilinear/bicubic.
+    public static func timmDefaults(height: Int, width: Int, mean: [Float]?) -> AugmentHyperparameters {
+        let fill = mean.map { $0.map { UInt8(Swift.min(255, Swift.max(0, (255 * $0).rounded()))) } } ?? [128, 128, 128]
+        return AugmentHyperparameters(translateConst: Double(Int(Double(Swift.min(height, width)) * 0.45)), fill: fill)
     }
 }

@@ -6,11 +6,20 @@
 
 import Foundation
 
-/// One batch: images [B, C, H, W], labels and the dataset indices they came from.
+/// One batch: images [B, C, H, W], labels and the dataset indices they came from; with mixup
+/// or cutmix on, the soft targets [B, K] the loss uses instead of the labels.
 public struct Batch {
     public let images: Tensor
     public let labels: [Int]
     public let indices: [Int]
+    public let softTargets: [Float]?
+
+    public init(images: Tensor, labels: [Int], indices: [Int], softTargets: [Float]? = nil) {
+        self.images = images
+        self.labels = labels
+        self.indices = indices
+        self.softTargets = softTargets
+    }
 }
 
 public final class DataLoader {
@@ -141,8 +150,9 @@ public final class DataLoader {
     }
 
     /// Builds one batch now, on the calling thread (samples in parallel). Augmentation draws come
-    /// from (seed, epoch, index), so the result does not depend on batch composition or timing.
-    public func makeBatch(indices: [Int], epoch: Int) throws -> Batch {
+    /// from (seed, epoch, index), so the result does not depend on batch composition or timing;
+    /// mixup's draws come from (seed, epoch, batchNumber).
+    public func makeBatch(indices: [Int], epoch: Int, batchNumber: Int = 0) throws -> Batch {
         let per = channels * height * width
         var pixels = [Float](repeating: 0, count: indices.count * per)
         var labels = [Int](repeating: 0, count: indices.count)
@@ -168,8 +178,16 @@ public final class DataLoader {
             }
         }
         if let firstError { throw firstError.error }
+        var softTargets: [Float]?
+        if let mixup = augmentation.mixup {
+            var rng = RandomGenerator(seed: SyntheticShapesDataset.mix(seed ^ 0x4D49_5855_5000, UInt64(bitPattern: Int64(epoch)), UInt64(batchNumber)))
+            let draws = Mixup.draws(mixup, count: indices.count, height: height, width: width, rng: &rng)
+            Mixup.mix(&pixels, count: indices.count, channels: channels, height: height, width: width, draws: draws)
+            softTargets = Mixup.targets(labels: labels, lams: draws.map(\.lam), numClasses: mixup.numClasses,
+                                        smoothing: mixup.labelSmoothing)
+        }
         return Batch(images: Tensor(shape: [indices.count, channels, height, width], data: pixels),
-                     labels: labels, indices: indices)
+                     labels: labels, indices: indices, softTargets: softTargets)
     }
 
     /// One sample after channel conversion, resize, augmentation and normalisation.
@@ -191,12 +209,16 @@ public final class DataLoader {
             image = Resize.bilinear(image, channels: channels, inHeight: dataset.height, inWidth: dataset.width,
                                     outHeight: height, outWidth: width)
         }
+        var rng = RandomGenerator(seed: SyntheticShapesDataset.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(index)))
         if augmentation != .none {
-            var rng = RandomGenerator(seed: SyntheticShapesDataset.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(index)))
             image = Augment.apply(augmentation, to: image, channels: channels, height: height, width: width, rng: &rng)
         }
         if let normalization {
             Augment.normalize(&image, channels: channels, mean: normalization.mean, std: normalization.std)
+        }
+        // timm erases after normalisation, so the fill is in normalised units (0 = the mean).
+        if let erasing = augmentation.erasing {
+            RandomErasing.apply(erasing, to: &image, channels: channels, height: height, width: width, rng: &rng)
         }
         return (image, label)
     }
@@ -234,7 +256,7 @@ public final class BatchIterator {
                 if pipeline.isCancelled { break }
                 let start = b * batchSize
                 let indices = Array(order[start..<min(start + batchSize, order.count)])
-                let result = Result { try loader.makeBatch(indices: indices, epoch: epoch) }
+                let result = Result { try loader.makeBatch(indices: indices, epoch: epoch, batchNumber: b) }
                 guard pipeline.put(result) else { break }
                 if case .failure = result { break }
             }

@@ -1,6 +1,7 @@
 // `vittrain report RUN_DIR`: "watch attention form during training". Reads the run's attention
 // record and writes a static page with sliders over epochs and layers (and play buttons) showing
-// the probe images' CLS maps per head, their head mean and the rollout, epoch by epoch.
+// the probe images' CLS maps per head, their head mean and the rollout, epoch by epoch, then the
+// learning curves from metrics.jsonl (LearningCurves.swift).
 
 import Foundation
 import FileFormats
@@ -34,8 +35,25 @@ public struct TrainingReportSummary {
 public enum TrainingReport {
     /// The report of a run directory: reads `RUN_DIR/attention_record.h5`, writes `RUN_DIR/attention_report/`.
     public static func write(runDirectory: String, options: TrainingReportOptions = TrainingReportOptions()) throws -> TrainingReportSummary {
-        try write(record: runDirectory + "/" + AttentionRecord.defaultFileName,
-                  to: runDirectory + "/attention_report", options: options)
+        let record = runDirectory + "/" + AttentionRecord.defaultFileName
+        let directory = runDirectory + "/attention_report", metrics = runDirectory + "/metrics.jsonl"
+        let hasMetrics = FileManager.default.fileExists(atPath: metrics)
+        guard FileManager.default.fileExists(atPath: record) || !hasMetrics else {
+            // A run without attention snapshots still gets its learning curves.
+            try ReportFiles.makeDirectory(directory)
+            let curves = try LearningCurves.writeCharts(metrics: metrics, to: directory)
+            let page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Training report</title>\n<style>\(ReportStyle.css)</style>\n</head>\n<body>\n<h1>Training report</h1>\n\(curves)</body>\n</html>\n"
+            try ReportFiles.writeText(page, to: directory + "/index.html")
+            return TrainingReportSummary(indexPath: directory + "/index.html", epochs: [], pngCount: 0)
+        }
+        let summary = try write(record: record, to: directory, options: options)
+        if hasMetrics {
+            // The curves go at the end of the attention page, outside its template.
+            let curves = try LearningCurves.writeCharts(metrics: metrics, to: directory)
+            let html = try String(contentsOfFile: summary.indexPath, encoding: .utf8)
+            try ReportFiles.writeText(html.replacingOccurrences(of: "</body>", with: curves + "</body>"), to: summary.indexPath)
+        }
+        return summary
     }
 
     /// Writes `directory/index.html` and the map PNGs for the record at `record`.

@@ -1,6 +1,6 @@
 // The HDF5 checkpoint (DESIGN.md "Files"): root attributes (format, version, config, epoch, step),
-// `model/<timm path>` float32 datasets in PyTorch shapes, `optimizer/` moments, `rng/` states and
-// the metrics history. Written through a temporary file and a rename, so an interrupted write
+// `model/<timm path>` float32 datasets in PyTorch shapes, `optimizer/` moments, `rng/` states,
+// the metrics history, and with model EMA on, `ema/<timm path>` (timm's ModelEmaV3 state_dict). Written through a temporary file and a rename, so an interrupted write
 // never damages the previous checkpoint.
 
 import FileFormats
@@ -35,6 +35,10 @@ public struct Checkpoint {
     /// One JSON object per line, as the metrics log.
     public var metricsHistory: [String]
     public var bestAccuracy: Double?
+    /// The EMA weights and buffers by path (empty without model EMA).
+    public var emaParameters: [(path: String, shape: [Int], values: [Float])] = []
+    /// Seconds of training and evaluation so far, over every session of the run.
+    public var wallTime: Double = 0
     /// timm's `pretrained_cfg` of an imported model (JSON object text: input_size, interpolation,
     /// crop_pct, crop_mode, mean, std), for eval's and explain's preprocessing; nil for our runs.
     public var pretrainedConfig: String? = nil
@@ -44,7 +48,8 @@ public struct Checkpoint {
     public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
                 optimizerStep: Int = 0, optimizerState: [String: AdamWState] = [:],
-                modelRandomState: [UInt64] = [], metricsHistory: [String] = [], bestAccuracy: Double? = nil) {
+                modelRandomState: [UInt64] = [], metricsHistory: [String] = [], bestAccuracy: Double? = nil,
+                emaParameters: [(path: String, shape: [Int], values: [Float])] = [], wallTime: Double = 0) {
         self.config = config
         self.modelConfig = modelConfig
         self.epoch = epoch
@@ -56,6 +61,8 @@ public struct Checkpoint {
         self.modelRandomState = modelRandomState
         self.metricsHistory = metricsHistory
         self.bestAccuracy = bestAccuracy
+        self.emaParameters = emaParameters
+        self.wallTime = wallTime
     }
 
     /// Writes the checkpoint atomically to `path`.
@@ -92,6 +99,11 @@ public struct Checkpoint {
             try file.setAttribute("world_size", worldSize)
             if let epochPosition { try file.setAttribute("epoch_position", epochPosition) }
             try file.setAttribute("metrics_history", metricsHistory.joined(separator: "\n"))
+            try file.setAttribute("wall_time_s", wallTime)
+            if !emaParameters.isEmpty {
+                try file.createGroup("ema")
+                for (p, shape, values) in emaParameters { try file.write(values, shape: shape, to: "ema/\(p)") }
+            }
             if let pretrainedConfig { try file.setAttribute("pretrained_cfg", pretrainedConfig) }
             if let classNames {
                 let json = try JSONSerialization.data(withJSONObject: classNames, options: [.withoutEscapingSlashes])
@@ -166,7 +178,9 @@ public struct Checkpoint {
             optimizerState: optimizerState,
             modelRandomState: file.exists("rng/model") ? try file.readInt64("rng/model").values.map { UInt64(bitPattern: $0) } : [],
             metricsHistory: history.split(separator: "\n").map(String.init),
-            bestAccuracy: try? file.doubleAttribute("best_accuracy"))
+            bestAccuracy: try? file.doubleAttribute("best_accuracy"),
+            emaParameters: try readGroup("ema"),
+            wallTime: (try? file.doubleAttribute("wall_time_s")) ?? 0)
         checkpoint.rankRandomStates = rankStates
         checkpoint.worldSize = (try? file.intAttribute("world_size")) ?? 1
         checkpoint.epochPosition = file.hasAttribute("epoch_position") ? try file.intAttribute("epoch_position") : nil
@@ -202,15 +216,23 @@ public struct Checkpoint {
 
 extension Checkpoint {
     /// The stored parameters and buffers keyed by path, as `VisionTransformer.load` takes them.
-    public var stateDictionary: StateDictionary {
+    public var stateDictionary: StateDictionary { Checkpoint.dictionary(parameters) }
+
+    /// The EMA weights keyed by path.
+    public var emaStateDictionary: StateDictionary { Checkpoint.dictionary(emaParameters) }
+
+    static func dictionary(_ entries: [(path: String, shape: [Int], values: [Float])]) -> StateDictionary {
         var state: StateDictionary = [:]
-        for (p, shape, values) in parameters { state[p] = (shape, values) }
+        for (p, shape, values) in entries { state[p] = (shape, values) }
         return state
     }
 
-    /// The model this checkpoint holds, rebuilt from its stored architecture and weights.
-    /// `file` names the checkpoint in load errors.
-    public func makeModel(file: String) throws -> VisionTransformer {
+    /// The model this checkpoint holds (or its EMA), rebuilt from its stored architecture and
+    /// weights. `file` names the checkpoint in load errors.
+    public func makeModel(file: String, ema: Bool = false) throws -> VisionTransformer {
+        if ema && emaParameters.isEmpty {
+            throw FileFormatError(file: file, message: "holds no EMA weights (group 'ema/'); train with train.model_ema true to keep them")
+        }
         let model: VisionTransformer
         do {
             try modelConfig.checkMLPWidth()
@@ -219,7 +241,7 @@ extension Checkpoint {
             throw FileFormatError(file: file, message: "its stored model_config cannot build a model: \(error)")
         }
         do {
-            try model.load(stateDictionary, resamplePositionEmbedding: false)
+            try model.load(ema ? emaStateDictionary : stateDictionary, resamplePositionEmbedding: false)
         } catch let error as ModelLoadError {
             throw ModelLoadError.file(file, error)
         }

@@ -52,6 +52,22 @@ public struct DataSection: Codable, Equatable {
     public var trainCount = 4096
     public var valCount = 512
     public var augmentation = AugmentationSection()
+    /// timm's augmentation arguments, by timm's names: RandAugment string or "trivial".
+    public var autoAugment: String?
+    /// random | bilinear | bicubic: the RandAugment geometric ops' filter (timm's train_interpolation).
+    public var trainInterpolation = "random"
+    /// Random erasing probability, mode (const | rand | pixel) and maximum box count.
+    public var reprob = 0.0
+    public var remode = "pixel"
+    public var recount = 1
+    /// Mixup and CutMix Beta α (0 = off), CutMix box side range, per-batch probability, the
+    /// chance of CutMix when both are on, and the mode (batch | pair | elem).
+    public var mixup = 0.0
+    public var cutmix = 0.0
+    public var cutmixMinmax: [Double]?
+    public var mixupProb = 1.0
+    public var mixupSwitchProb = 0.5
+    public var mixupMode = "batch"
     /// Normalise with `mean` / `std` (the dataset's defaults when absent).
     public var normalize = true
     public var mean: [Double]?
@@ -113,6 +129,11 @@ public struct TrainSection: Codable, Equatable {
     public var onNonFinite = "stop"
     /// A progress line every N steps when stdout is not a terminal, and a metrics-log line.
     public var logEvery = 50
+    /// Keep an EMA of the weights (timm's --model-ema, ModelEmaV3), evaluated each epoch and
+    /// saved as the checkpoint's `ema/` group.
+    public var modelEma = false
+    public var modelEmaDecay = 0.9998
+    public var modelEmaWarmup = false
     public init() {}
 }
 

@@ -1,6 +1,7 @@
 // Reading a RunConfig from JSON text, with `--set a.b=value` overrides applied first, and
 // writing it back. Each section lists its keys once, next to their range checks.
 
+import Data
 import Foundation
 import Tensor
 
@@ -149,6 +150,32 @@ extension RunConfig {
         d.augmentation.horizontalFlip = a.bool("horizontal_flip", default: d.augmentation.horizontalFlip)
         a.require(d.augmentation.padding >= 0, "padding", "expected a non-negative integer")
         a.finish()
+        d.autoAugment = r.optionalString("auto_augment")
+        if let policy = d.autoAugment, !policy.isEmpty {
+            do { _ = try AutoAugmentPolicy(config: policy) } catch let error as DatasetError {
+                r.require(false, "auto_augment", error.message)
+            } catch {}
+        }
+        d.trainInterpolation = r.choice("train_interpolation", ["random", "bilinear", "bicubic", "nearest"], default: d.trainInterpolation)
+        d.reprob = r.double("reprob", default: d.reprob)
+        r.require(d.reprob >= 0 && d.reprob <= 1, "reprob", "expected a probability in [0, 1], got \(d.reprob)")
+        d.remode = r.choice("remode", RandomErasingOptions.Mode.allCases.map(\.rawValue), default: d.remode)
+        d.recount = r.int("recount", default: d.recount)
+        r.require(d.recount >= 1, "recount", "expected a positive integer, got \(d.recount)")
+        d.mixup = r.double("mixup", default: d.mixup)
+        d.cutmix = r.double("cutmix", default: d.cutmix)
+        r.require(d.mixup >= 0, "mixup", "expected a non-negative Beta alpha, got \(d.mixup)")
+        r.require(d.cutmix >= 0, "cutmix", "expected a non-negative Beta alpha, got \(d.cutmix)")
+        d.cutmixMinmax = r.doubles("cutmix_minmax", default: nil)
+        if let mm = d.cutmixMinmax {
+            r.require(mm.count == 2 && mm[0] > 0 && mm[0] < mm[1] && mm[1] <= 1, "cutmix_minmax",
+                      "expected [min, max] with 0 < min < max ≤ 1, got \(mm)")
+        }
+        d.mixupProb = r.double("mixup_prob", default: d.mixupProb)
+        r.require(d.mixupProb >= 0 && d.mixupProb <= 1, "mixup_prob", "expected a probability in [0, 1], got \(d.mixupProb)")
+        d.mixupSwitchProb = r.double("mixup_switch_prob", default: d.mixupSwitchProb)
+        r.require(d.mixupSwitchProb >= 0 && d.mixupSwitchProb <= 1, "mixup_switch_prob", "expected a probability in [0, 1], got \(d.mixupSwitchProb)")
+        d.mixupMode = r.choice("mixup_mode", MixupOptions.Mode.allCases.map(\.rawValue), default: d.mixupMode)
         d.normalize = r.bool("normalize", default: d.normalize)
         d.mean = r.doubles("mean", default: nil)
         d.std = r.doubles("std", default: nil)
@@ -215,6 +242,10 @@ extension RunConfig {
         t.onNonFinite = r.choice("on_non_finite", ["stop", "skip"], default: t.onNonFinite)
         t.logEvery = r.int("log_every", default: t.logEvery)
         r.require(t.logEvery > 0, "log_every", "expected a positive integer")
+        t.modelEma = r.bool("model_ema", default: t.modelEma)
+        t.modelEmaDecay = r.double("model_ema_decay", default: t.modelEmaDecay)
+        r.require(t.modelEmaDecay >= 0 && t.modelEmaDecay < 1, "model_ema_decay", "expected a number in [0, 1), got \(t.modelEmaDecay)")
+        t.modelEmaWarmup = r.bool("model_ema_warmup", default: t.modelEmaWarmup)
         r.finish()
         return t
     }

@@ -15,12 +15,16 @@ public enum MetricsLog {
         var object: [String: Any] = [
             "kind": "epoch", "epoch": m.epoch, "step": m.step, "train_loss": m.trainLoss,
             "train_accuracy": m.trainAccuracy, "lr": m.lr, "images_per_second": m.imagesPerSecond,
-            "seconds": m.seconds, "data_wait_seconds": m.dataWaitSeconds,
+            "seconds": m.seconds, "data_wait_seconds": m.dataWaitSeconds, "wall_time_s": m.wallTime,
         ]
         if let e = m.eval {
             object["val_loss"] = e.loss
             object["val_accuracy"] = e.accuracy
             object["val_count"] = e.count
+        }
+        if let e = m.emaEval {
+            object["ema_val_loss"] = e.loss
+            object["ema_val_accuracy"] = e.accuracy
         }
         return json(object)
     }

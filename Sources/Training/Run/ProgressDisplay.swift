@@ -72,5 +72,9 @@ public final class ProgressHook: TrainerHook {
         write(String(format: "epoch %d/%d done in %@: train loss %.4f train acc %.2f%% %.1f img/s, data wait %.1f%%\n",
                      m.epoch, trainer.config.train.epochs, ProgressHook.duration(m.seconds),
                      m.trainLoss, 100 * m.trainAccuracy, m.imagesPerSecond, 100 * m.dataWaitSeconds / max(m.seconds, 1e-9)))
+        if let e = m.emaEval {
+            write(String(format: "epoch %d: EMA val loss %.4f val acc %.2f%% (%@ since the start)\n", m.epoch, e.loss,
+                         100 * e.accuracy, ProgressHook.duration(m.wallTime)))
+        }
     }
 }

@@ -86,9 +86,13 @@ public final class RunSetup {
             throw SetupError(problems: ["model: \(error)"])
         }
         let normalization = config.data.normalize ? RunSetup.normalization(config.data, dataset: train) : nil
-        let augmentation = AugmentationOptions(randomCrop: config.data.augmentation.randomCrop,
-                                               cropPadding: config.data.augmentation.padding,
-                                               horizontalFlip: config.data.augmentation.horizontalFlip)
+        let augmentation: AugmentationOptions
+        do {
+            augmentation = try RunSetup.augmentation(config, imageSize: modelConfig.imageSize,
+                                                     numClasses: modelConfig.numClasses, mean: normalization?.mean)
+        } catch {
+            throw SetupError(problems: ["\(error)"])
+        }
         let size = modelConfig.imageSize == train.height && modelConfig.imageSize == train.width ? nil : modelConfig.imageSize
         do {
             trainLoader = try DataLoader(dataset: train, batchSize: config.train.batchSize, shuffle: config.data.shuffle,
@@ -125,6 +129,35 @@ public final class RunSetup {
     public static func dataName(_ data: DataSection, split: Split) -> String {
         let root = split == .test ? (data.valRoot ?? data.root) : data.root
         return root ?? "data.dataset \(data.dataset)"
+    }
+
+    /// The training augmentation of the data section: crop and flip, timm's auto_augment (fill =
+    /// the normalisation mean, translate = 0.45 × image size, as timm's create_transform), random
+    /// erasing, and mixup / cutmix with `train.label_smoothing` as timm's `smoothing`.
+    public static func augmentation(_ config: RunConfig, imageSize: Int, numClasses: Int,
+                                    mean: [Float]?) throws -> AugmentationOptions {
+        let d = config.data
+        var options = AugmentationOptions(randomCrop: d.augmentation.randomCrop, cropPadding: d.augmentation.padding,
+                                          horizontalFlip: d.augmentation.horizontalFlip)
+        if let policy = d.autoAugment, !policy.isEmpty {
+            options.autoAugment = try AutoAugmentPolicy(config: policy)
+            var hp = AugmentHyperparameters.timmDefaults(height: imageSize, width: imageSize, mean: mean.map { m in m.count == 1 ? [m[0], m[0], m[0]] : m })
+            hp.interpolation = d.trainInterpolation == "random" ? nil : d.trainInterpolation
+            options.hyperparameters = hp
+        }
+        if d.reprob > 0 {
+            options.erasing = RandomErasingOptions(probability: d.reprob, mode: RandomErasingOptions.Mode(rawValue: d.remode) ?? .pixel,
+                                                   maxCount: d.recount)
+        }
+        if d.mixup > 0 || d.cutmix > 0 || d.cutmixMinmax != nil {
+            var mixup = MixupOptions(mixupAlpha: d.mixup, cutmixAlpha: d.cutmix, cutmixMinMax: d.cutmixMinmax, numClasses: numClasses)
+            mixup.prob = d.mixupProb
+            mixup.switchProb = d.mixupSwitchProb
+            mixup.mode = MixupOptions.Mode(rawValue: d.mixupMode) ?? .batch
+            mixup.labelSmoothing = config.train.labelSmoothing
+            options.mixup = mixup
+        }
+        return options
     }
 
     /// The normalisation of the config, or the dataset's defaults.

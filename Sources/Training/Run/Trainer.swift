@@ -1,5 +1,5 @@
-// The training loop: epochs of forward, cross-entropy, backward, clipping, AdamW; validation;
-// hooks at step, eval and epoch end. Stateless between calls except for what a checkpoint holds,
+// The training loop: epochs of forward, cross-entropy (soft-target with mixup/cutmix), backward,
+// clipping, AdamW, model EMA; validation (of the EMA too); hooks at step, eval and epoch end. Stateless between calls except for what a checkpoint holds,
 // so a resumed run continues bit for bit.
 
 import Data
@@ -39,6 +39,13 @@ public final class Trainer {
     /// long run can be split into sessions that resume into the same result.
     public var stopAfterEpoch: Int?
     public var totalSteps: Int { schedule.totalSteps }
+    /// timm's ModelEmaV3 of the weights and its model, when `train.model_ema` is on.
+    public private(set) var ema: ModelEma?
+    public private(set) var emaModel: VisionTransformer?
+    /// Wall-clock seconds of earlier sessions, and when this one started (time to accuracy).
+    private var wallTimeBefore = 0.0
+    private let sessionStarted = Date()
+    public var wallTime: Double { wallTimeBefore + Date().timeIntervalSince(sessionStarted) }
     /// Samples of the current epoch consumed by all ranks together (the resume position).
     public private(set) var epochPosition = 0
     /// Set when this process is one rank of a data-parallel job (Distributed/DataParallel.swift).
@@ -73,6 +80,10 @@ public final class Trainer {
         schedule = LearningRateSchedule(baseLR: setup.config.optim.lr, minLR: setup.config.schedule.minLr,
                                         warmupSteps: warmup, totalSteps: total,
                                         cosine: setup.config.schedule.kind == "cosine")
+        if setup.config.train.modelEma {
+            let settings = ModelEmaSettings(decay: setup.config.train.modelEmaDecay, useWarmup: setup.config.train.modelEmaWarmup)
+            (ema, emaModel) = try ModelEma.shadowing(setup.model, settings: settings)
+        }
         if let checkpoint {
             try restore(from: checkpoint)
         }
@@ -89,7 +100,9 @@ public final class Trainer {
                    parameters: model.stateEntries().map { ($0.path, $0.tensor.shape, $0.tensor.data) },
                    optimizerStep: optimizer.step, optimizerState: optimizer.state,
                    modelRandomState: model.randomSource.generator.state,
-                   metricsHistory: metricsHistory, bestAccuracy: bestAccuracy)
+                   metricsHistory: metricsHistory, bestAccuracy: bestAccuracy,
+                   emaParameters: emaModel?.stateEntries().map { ($0.path, $0.tensor.shape, $0.tensor.data) } ?? [],
+                   wallTime: wallTime)
         checkpoint.rankRandomStates = dataParallel == nil ? [] : rankRandomStates
         checkpoint.worldSize = worldSize
         checkpoint.epochPosition = epochPosition
@@ -109,6 +122,11 @@ public final class Trainer {
         restoreRankState(from: checkpoint)
         metricsHistory = checkpoint.metricsHistory
         bestAccuracy = checkpoint.bestAccuracy
+        wallTimeBefore = checkpoint.wallTime
+        // A checkpoint from before model EMA was switched on starts the EMA from its weights.
+        if let emaModel, !checkpoint.emaParameters.isEmpty {
+            _ = try emaModel.load(checkpoint.emaStateDictionary, strict: true, resamplePositionEmbedding: false)
+        }
     }
 
     // MARK: - The loop
@@ -155,16 +173,21 @@ public final class Trainer {
             epoch += 1
             batchInEpoch = 0
             epochPosition = 0
-            var eval: EvalMetrics?
+            var eval: EvalMetrics?, emaEval: EvalMetrics?
             if epoch % config.eval.every == 0 || epoch == config.train.epochs || step >= totalSteps {
                 let result = try evaluate(setup.valLoader)
                 eval = result
                 for hook in hooks { try hook.evalEnded(self, epoch: epoch, result) }
+                if let emaModel {
+                    let local = try Evaluation.run(model: emaModel, loader: setup.valLoader, numClasses: model.config.numClasses)
+                    emaEval = try dataParallel?.reduce(local) ?? local
+                }
             }
             let metrics = EpochMetrics(epoch: epoch, step: step, trainLoss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)), lr: lr,
                                        imagesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds,
-                                       dataWaitSeconds: iterator.waitSeconds, eval: eval)
+                                       dataWaitSeconds: iterator.waitSeconds, eval: eval, emaEval: emaEval,
+                                       wallTime: wallTime)
             if let accuracy = eval?.accuracy, accuracy > (bestAccuracy ?? -1) { bestAccuracy = accuracy }
             metricsHistory.append(MetricsLog.line(metrics))
             try gatherRankStates()
@@ -187,8 +210,9 @@ public final class Trainer {
         }
         model.setTraining(true)
         let logits = model(batch.images)
-        let loss = Tensor.crossEntropy(logits: logits, targets: batch.labels,
-                                       labelSmoothing: Float(config.train.labelSmoothing))
+        // Mixup/cutmix batches carry soft targets that already include the label smoothing.
+        let loss = batch.softTargets.map { Tensor.softTargetCrossEntropy(logits: logits, targets: $0) }
+            ?? Tensor.crossEntropy(logits: logits, targets: batch.labels, labelSmoothing: Float(config.train.labelSmoothing))
         let lossValue = Double(loss.item)
         let parameters = optimizer.parameters
         // Backward runs even for a non-finite loss, so the message can name where it shows first.
@@ -216,6 +240,8 @@ public final class Trainer {
             GradientClipping.clip(parameters, maxNorm: clip)
         }
         Tensor.withoutGrad { optimizer.update(lr: lr) }
+        // timm updates the EMA after every optimizer step with the step count after it.
+        ema?.update(from: model.stateEntries(), step: step + 1)
         model.zeroGrad()
         return (lossValue, Evaluation.correctCount(logits: logits, labels: batch.labels))
     }

@@ -34,6 +34,10 @@ public struct EpochMetrics {
     /// Time the loop spent waiting for the loader's next batch.
     public var dataWaitSeconds: Double
     public var eval: EvalMetrics?
+    /// The model EMA's validation figures, when model EMA is on.
+    public var emaEval: EvalMetrics? = nil
+    /// Seconds since the run began (all sessions, training and evaluation): time to accuracy.
+    public var wallTime: Double = 0
 }
 
 public protocol TrainerHook: AnyObject {

@@ -47,6 +47,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Batch size.")
     var batch = 64
 
+    @Flag(help: "Evaluate the checkpoint's model EMA (group ema/, written with train.model_ema) instead of its weights.")
+    var ema = false
+
     @Option(help: "GEMM precision, as torch.set_float32_matmul_precision: highest (fp32) or medium (bf16 inputs, fp32 accumulation; CPUs with AVX-512 BF16).")
     var matmulPrecision = MatmulPrecision.highest.rawValue
 
@@ -63,7 +66,7 @@ struct EvalCommand: ParsableCommand {
             if let embeddings { try Directory.create(embeddings, name: "--embeddings") }
             ComputeSettings.apply(precision: precision)
             let saved = try Checkpoint.read(checkpoint)
-            let model = try saved.makeModel(file: checkpoint)
+            let model = try saved.makeModel(file: checkpoint, ema: ema)
             let dataset = try openDataset(saved.config, model: model.config)
             let normalization = saved.config.data.normalize && !noNormalize
                 ? RunSetup.normalization(saved.config.data, dataset: dataset) : nil
