@@ -17,10 +17,13 @@ extension Tensor {
     ///   - dropout: attention-probability dropout (timm `attn_drop`), drawn from `rng`.
     ///   - keepProbabilities: also return P = softmax(q·kᵀ·scale), [B, H, T, T], before dropout,
     ///     as a plain tensor off the tape (for attention maps).
+    ///   - probabilityGradient: if given, backward stores dP = ∂L/∂P [B, H, T, T] in it (the
+    ///     gradient reaching P, through the dropout mask, before the softmax backward).
     /// - Returns: the attention output [B, T, D] and, if asked, the probabilities.
     public static func multiHeadAttention(qkv: Tensor, heads: Int, scale: Float, dropout: Float = 0,
                                           rng: inout RandomGenerator,
-                                          keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
+                                          keepProbabilities: Bool = false,
+                                          probabilityGradient: AttentionProbabilityGradient? = nil) -> (output: Tensor, probabilities: Tensor?) {
         precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
                      "multiHeadAttention needs qkv [B, T, 3·D] with D divisible by heads \(heads), got \(qkv.shape)")
         precondition(dropout >= 0 && dropout < 1, "attention dropout \(dropout) is outside [0, 1)")
@@ -71,6 +74,9 @@ extension Tensor {
         let kept = keepProbabilities ? Tensor(shape: [b, h, t, t], data: probabilities) : nil
 
         Tensor.record(output, parents: [qkv]) { g in
+            // [B, H, T, T], only when a sink asks for it; each (b, h) writes its own slice.
+            var probabilityGrad = [Float](repeating: 0, count: probabilityGradient == nil ? 0 : items * t * t)
+            probabilityGrad.withUnsafeMutableBufferPointer { dPAll in
             // Each of dQ, dK, dV is written by exactly one GEMM per (b, h), so a fresh gradient
             // buffer needs no zero fill: those GEMMs then assign (beta 0) instead of adding.
             qkv.withGradBuffer(assigningIfFresh: { dqkv, fresh in
@@ -108,6 +114,9 @@ extension Tensor {
                                             for i in 0..<(t * t) { dS[i] *= mm[i] }
                                         }
                                     }
+                                    if let sink = dPAll.baseAddress, !dPAll.isEmpty {
+                                        (sink + item * t * t).update(from: dS, count: t * t)
+                                    }
                                     // dS = P ∘ (dP − rowsum(dP ∘ P))
                                     for row in 0..<t {
                                         let pr = p + row * t, dr = dS + row * t
@@ -125,6 +134,10 @@ extension Tensor {
                     }
                 }
             })
+            }
+            if let probabilityGradient {
+                probabilityGradient.value = Tensor(shape: [b, h, t, t], data: probabilityGrad)
+            }
         }
         return (output, kept)
     }
