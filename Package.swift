@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // vittrain: train, fine-tune, evaluate and explain Vision Transformers on a CPU.
 // Dependency direction (DESIGN.md): vittrain → Training, Interpret → Models → NN → Tensor → C shims;
-// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only.
+// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, JPEG, safetensors) on C shims only.
 import PackageDescription
 
 // On x86-64 the kernels are compiled for Haswell level (AVX2 + FMA, every x86 CPU since 2015):
@@ -37,6 +37,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
@@ -44,7 +46,7 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
-        .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
+        .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG", "CJPEG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
         .target(name: "Training", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
