@@ -38,6 +38,9 @@ public struct AttentionDumpOptions {
     public var rollout: AttentionRollout
     /// Also store the full `[B, H, T, T]` maps of every layer in attention.h5.
     public var storeFullMaps: Bool
+    /// Further methods' maps (head max/min, DINO masks, chefer2021, …): an overlay `<name>.png` per
+    /// image, a view on the page and a dataset `<name>` in attention.h5 each.
+    public var methods: [MethodMap] = []
 
     public init(displaySize: Int = 256, gridCellSize: Int = 96, style: OverlayStyle = OverlayStyle(),
                 rollout: AttentionRollout = .standard, storeFullMaps: Bool = true) {
@@ -71,6 +74,9 @@ public enum AttentionDump {
         }
         guard options.displaySize > 0, options.gridCellSize > 0 else {
             throw InterpretError("attention dump: display size \(options.displaySize) and grid cell size \(options.gridCellSize) must be positive")
+        }
+        for method in options.methods where method.maps.shape != [snapshot.images, snapshot.patches] {
+            throw InterpretError("attention dump: method \(method.name) has maps \(method.maps.shape), expected [\(snapshot.images), \(snapshot.patches)]")
         }
         try ReportFiles.makeDirectory(directory)
         let folders = images.enumerated().map { String(format: "%03d_", $0.offset) + ReportFiles.safeName($0.element.name) }
@@ -118,20 +124,30 @@ public enum AttentionDump {
             }
             let rolloutMap = snapshot.rolloutMap(image: index)
             let rollout = try save(Overlay.blend(rolloutMap, over: base, style: options.style), "rollout.png")
-            gridRows.append([Overlay.blend(rolloutMap, over: cellBase, style: options.style), cellBase])
+            // Rollout and the input get columns of their own (first row), so no head label sits over them.
+            for row in gridRows.indices {
+                gridRows[row] += row == 0 ? [Overlay.blend(rolloutMap, over: cellBase, style: options.style), cellBase] : [nil, nil]
+            }
             let grid = GridImage.tile(gridRows, spacing: 4,
-                                      rowLabels: (0..<snapshot.layers).map { "L\($0)" } + ["ROLLOUT"],
-                                      columnLabels: (0..<snapshot.heads).map { "H\($0)" } + ["MEAN"])
+                                      rowLabels: (0..<snapshot.layers).map { "L\($0)" },
+                                      columnLabels: (0..<snapshot.heads).map { "H\($0)" } + ["MEAN", "ROLLOUT", "INPUT"])
             let gridFile = try save(grid, "grid.png")
+            let methodViews = try options.methods.map { method -> DumpPage.Method in
+                let map = ScalarMap(width: gridWidth, height: gridHeight, values: Array(
+                    method.maps.data[(index * snapshot.patches)..<((index + 1) * snapshot.patches)]))
+                return DumpPage.Method(name: method.name, caption: method.caption,
+                                       file: try save(Overlay.blend(map, over: base, style: options.style), method.name + ".png"))
+            }
             pages.append(DumpPage.Image(
                 name: item.name, label: item.label, prediction: item.prediction, input: input,
-                layers: layerFiles, rollout: rollout, grid: gridFile,
+                layers: layerFiles, rollout: rollout, grid: gridFile, methods: methodViews,
                 clsEntropy: perLayerHead(snapshot.clsEntropy, snapshot, image: index),
                 rowEntropy: perLayerHead(snapshot.rowEntropy, snapshot, image: index),
                 distance: perLayerHead(snapshot.distance, snapshot, image: index)))
         }
         try writeTables(snapshot, names: images.map(\.name), to: directory)
-        try writeArrays(snapshot, images: images, attentions: options.storeFullMaps ? attentions : [], to: directory + "/attention.h5")
+        try writeArrays(snapshot, images: images, attentions: options.storeFullMaps ? attentions : [],
+                        methods: options.methods, to: directory + "/attention.h5")
         let page = DumpPage(layers: snapshot.layers, heads: snapshot.heads, grid: [gridHeight, gridWidth],
                             rolloutFusion: options.rollout.fusion.rawValue, rolloutDiscard: options.rollout.discardRatio,
                             colormap: options.style.colormap.rawValue, images: pages)
@@ -184,14 +200,15 @@ public enum AttentionDump {
             values: ["mean_distance": nested(s.distance)])), to: directory + "/distance.json")
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
             ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
     /// attention.h5: the measures (same names and shapes as AttentionSnapshot), the images and,
     /// when given, the full maps `attention/layerLL` `[B, H, T, T]`; gzip level 4.
-    static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor], to path: String) throws {
+    static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor],
+                            methods: [MethodMap] = [], to path: String) throws {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             defer { file.close() }
@@ -204,6 +221,10 @@ public enum AttentionDump {
             try file.write(s.clsEntropy.data, shape: s.clsEntropy.shape, to: "entropy_cls", compression: 4)
             try file.write(s.rowEntropy.data, shape: s.rowEntropy.shape, to: "entropy_rows", compression: 4)
             try file.write(s.distance.data, shape: s.distance.shape, to: "distance", compression: 4)
+            for method in methods {
+                let array = method.stored ?? method.maps
+                try file.write(array.data, shape: array.shape, to: method.name, compression: 4)
+            }
             for (index, item) in images.enumerated() {
                 try file.write(item.image.pixels, shape: [item.image.height, item.image.width, 3],
                                to: String(format: "images/%03d", index), compression: 4)

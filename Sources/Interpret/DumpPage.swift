@@ -3,6 +3,12 @@
 // slider with play, the grid PNG and entropy / distance tables. `#selftest` exercises the slider.
 
 struct DumpPage: Encodable {
+    /// A further method's overlay (DINO masks, chefer2021, …): one more entry of the View selector.
+    struct Method: Encodable {
+        let name: String
+        let caption: String
+        let file: String
+    }
     struct Image: Encodable {
         let name: String
         let label: String?
@@ -12,6 +18,7 @@ struct DumpPage: Encodable {
         let layers: [[String]]
         let rollout: String
         let grid: String
+        let methods: [Method]
         let clsEntropy: [[Float]]
         let rowEntropy: [[Float]]
         let distance: [[Float]]
@@ -41,7 +48,8 @@ struct DumpPage: Encodable {
 <body>
 <h1>Attention maps</h1>
 <p class="note">CLS→patch attention of every layer and head, their head mean, and attention rollout
-(Abnar &amp; Zuidema 2020), drawn over the input. Colours are normalised per map.</p>
+(Abnar &amp; Zuidema 2020), and any further methods (View), drawn over the input. Layers are numbered
+from 0. Colours are normalised per map.</p>
 <div class="controls">
   <label>Image <select id="image"></select></label>
   <label>View <select id="view"></select></label>
@@ -55,7 +63,7 @@ struct DumpPage: Encodable {
 <h2>Per-head measures for this image</h2>
 <div class="row"><div id="entropy"></div><div id="distance"></div></div>
 <h2>All layers × heads</h2>
-<p class="note">Rows: layers (last row: rollout, then the input); columns: heads and their mean.</p>
+<p class="note">Rows: layers, numbered from 0; columns: heads, their mean, then (first row) rollout and the input.</p>
 <img id="grid" alt="layers by heads grid">
 <script id="data" type="application/json">__DATA__</script>
 <script>
@@ -67,6 +75,7 @@ M.images.forEach((im, i) => imageSelect.add(new Option(im.name, String(i))));
 for (let h = 0; h < M.heads; h++) viewSelect.add(new Option("Head " + h, String(h)));
 viewSelect.add(new Option("Head mean", "mean"));
 viewSelect.add(new Option("Rollout (all layers)", "rollout"));
+(M.images.length ? M.images[0].methods : []).forEach((m, k) => viewSelect.add(new Option(m.name, "method" + k)));
 layerSlider.max = String(M.layers - 1);
 
 function table(title, values, layer, digits) {
@@ -85,19 +94,21 @@ function show() {
   const im = M.images[Number(imageSelect.value)];
   const layer = Number(layerSlider.value), view = viewSelect.value;
   let src;
-  if (view === "rollout") src = im.rollout;
+  const method = view.startsWith("method") ? im.methods[Number(view.slice(6))] : null;
+  if (method) src = method.file;
+  else if (view === "rollout") src = im.rollout;
   else if (view === "mean") src = im.layers[layer][M.heads];
   else src = im.layers[layer][Number(view)];
   main.src = src;
-  layerSlider.disabled = view === "rollout";
-  $("layerText").textContent = (layer + 1) + " / " + M.layers;
+  layerSlider.disabled = view === "rollout" || method !== null;
+  $("layerText").textContent = "layer " + layer + " (0–" + (M.layers - 1) + ")";
   $("input").src = im.input;
   $("grid").src = im.grid;
   const parts = [];
   if (im.label !== undefined && im.label !== null) parts.push("label: " + im.label);
   if (im.prediction !== undefined && im.prediction !== null) parts.push("predicted: " + im.prediction);
   $("caption").textContent = im.name + (parts.length ? " (" + parts.join(", ") + ")" : "");
-  $("mainCaption").textContent = view === "rollout"
+  $("mainCaption").textContent = method ? method.caption : view === "rollout"
     ? "rollout, " + M.rolloutFusion + " fusion, discard " + M.rolloutDiscard
     : "layer " + layer + ", " + (view === "mean" ? "head mean" : "head " + view) + ", " + M.colormap;
   $("entropy").innerHTML = table("CLS-row entropy (nats)", im.clsEntropy, layer, 3);
