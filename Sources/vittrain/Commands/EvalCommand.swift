@@ -52,6 +52,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var explain: ExplainOptions
 
+    @Flag(help: "With --dump-attention: also score each method's maps by deletion / insertion (faithfulness.csv, .svg).")
+    var score = false
+
     @Option(help: "GEMM precision, as torch.set_float32_matmul_precision: highest (fp32) or medium (bf16 inputs, fp32 accumulation; CPUs with AVX-512 BF16).")
     var matmulPrecision = MatmulPrecision.highest.rawValue
 
@@ -61,14 +64,14 @@ struct EvalCommand: ParsableCommand {
                 throw CLIError("--matmul-precision: expected highest or medium, got \"\(matmulPrecision)\"")
             }
             ComputeSettings.apply(precision: precision)
-            if !images.isEmpty && data == nil {
+            if !images.isEmpty && data == nil && predictions == nil {
                 // Outside photos only: the same run as `vittrain explain`, and no dataset is scored.
                 guard dumpAttention != nil || embeddings != nil else {
                     throw CLIError("--images: also give --dump-attention DIR (maps and page) or --embeddings DIR")
                 }
                 let explained = try ExplainModel(checkpoint: checkpoint, options: explain)
                 for directory in [dumpAttention, embeddings].compactMap({ $0 }) {
-                    try ExplainRun.run(explained, paths: images, options: explain, to: directory, score: false, step: 1)
+                    try ExplainRun.run(explained, paths: images, options: explain, to: directory, score: score, step: 1)
                 }
                 return
             }
@@ -109,9 +112,13 @@ struct EvalCommand: ParsableCommand {
                     let captured = try ModelCapture.run(model, images: inputs)
                     let predicted = Evaluation.predictions(captured.output.logits)
                     let targets = predicted.map { settings.targetClass ?? $0 }
-                    let (summary, _) = try ExplainRun.dump(model: model, captured: captured, inputs: inputs, images: explained,
-                                                           settings: settings, targets: targets, to: directory)
+                    let (summary, extra) = try ExplainRun.dump(model: model, captured: captured, inputs: inputs, images: explained,
+                                                               settings: settings, targets: targets, to: directory)
                     print("attention: \(summary.pngPaths.count) PNGs; open \(summary.indexPath)")
+                    if score {
+                        try ExplainRun.scoreboard(model: model, inputs: inputs, names: explained.map(\.name), snapshot: summary.snapshot,
+                                                  extra: extra, settings: settings, targets: targets, step: 1, to: directory)
+                    }
                 }
                 if let directory = embeddings {
                     let captured = try ModelCapture.run(model, images: inputs)

@@ -141,14 +141,20 @@ enum ExplainRun {
         }
         let (summary, extra) = try dump(model: model, captured: captured, inputs: photos.inputs, images: images,
                                         settings: settings, targets: targets, to: directory)
-        let snapshot = summary.snapshot
         try writePredictions(top5, images: photos.pictures.map(\.name), names: names, targets: targets,
                              to: directory + "/predictions.json")
         print("maps: \(summary.pngPaths.count) PNGs, attention.h5 (\(settings.methods.map(\.rawValue).joined(separator: ", "))); open \(summary.indexPath)")
         guard score else { return }
-        // What each method's map looks like for scoring: the last layer's head mean for attention.
+        try scoreboard(model: model, inputs: photos.inputs, names: photos.pictures.map(\.name), snapshot: summary.snapshot,
+                       extra: extra, settings: settings, targets: targets, step: step, to: directory)
+    }
+
+    /// Deletion / insertion of each chosen method's map (attention: the last layer's head mean)
+    /// against a random order; printed and written to `directory`.
+    static func scoreboard(model: VisionTransformer, inputs: Tensor, names: [String], snapshot: AttentionSnapshot,
+                           extra: [MethodMap], settings: ExplainSettings, targets: [Int], step: Int, to directory: String) throws {
         var scored: [(name: String, maps: Tensor)] = []
-        let l = snapshot.layers, n = snapshot.patches
+        let l = snapshot.layers, b = snapshot.images, n = snapshot.patches
         for method in settings.methods {
             switch method {
             case .attention: scored.append(("attention", Tensor(shape: [b, n], data: Array(snapshot.headMean.data[((l - 1) * b * n)...]))))
@@ -157,7 +163,7 @@ enum ExplainRun {
             case .chefer2021: if let m = extra.first(where: { $0.name == "chefer2021" }) { scored.append(("chefer2021", m.maps)) }
             }
         }
-        let board = try FaithfulnessScoreboard(model: model, images: photos.inputs, imageNames: photos.pictures.map(\.name),
+        let board = try FaithfulnessScoreboard(model: model, images: inputs, imageNames: names,
                                                targets: targets, methods: scored, step: step)
         try board.write(to: directory)
         print(board.table)
