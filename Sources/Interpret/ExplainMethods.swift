@@ -81,6 +81,8 @@ public struct ExplainSettings {
     public var keepMass: Double
     /// The class to explain per image for chefer2021 (nil: the predicted class).
     public var targetClass: Int?
+    /// One colour scale per image for its head maps (false: each map its own, `--scale per-map`).
+    public var sharedScale = true
 
     public init(methods: [ExplainMethod] = ExplainMethod.allCases, rollout: AttentionRollout = .standard,
                 keepMass: Double = 0.6, targetClass: Int? = nil) {

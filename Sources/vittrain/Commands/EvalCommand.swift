@@ -112,13 +112,9 @@ struct EvalCommand: ParsableCommand {
                     let captured = try ModelCapture.run(model, images: inputs)
                     let predicted = Evaluation.predictions(captured.output.logits)
                     let targets = predicted.map { settings.targetClass ?? $0 }
-                    let (summary, extra) = try ExplainRun.dump(model: model, captured: captured, inputs: inputs, images: explained,
-                                                               settings: settings, targets: targets, to: directory)
+                    let summary = try ExplainRun.dump(model: model, captured: captured, inputs: inputs, images: explained,
+                                                      settings: settings, targets: targets, scoreStep: score ? 1 : nil, to: directory)
                     print("attention: \(summary.pngPaths.count) PNGs; open \(summary.indexPath)")
-                    if score {
-                        try ExplainRun.scoreboard(model: model, inputs: inputs, names: explained.map(\.name), snapshot: summary.snapshot,
-                                                  extra: extra, settings: settings, targets: targets, step: 1, to: directory)
-                    }
                 }
                 if let directory = embeddings {
                     let captured = try ModelCapture.run(model, images: inputs)

@@ -30,6 +30,9 @@ struct ExplainOptions: ParsableArguments {
     @Option(name: .customLong("class"), help: "Class to explain with chefer2021 and to score (default: each image's predicted class).")
     var targetClass: Int?
 
+    @Option(help: "Colour scale of the head maps: shared (one per image, over all layers and heads) or per-map.")
+    var scale = "shared"
+
     @Option(help: "Override the data config's input size: S or C,H,W.")
     var inputSize: String?
 
@@ -49,9 +52,12 @@ struct ExplainOptions: ParsableArguments {
         guard let fusion = HeadFusion(rawValue: fusion) else {
             throw CLIError("--fusion \(fusion): expected mean, max or min")
         }
-        return ExplainSettings(methods: try ExplainMethod.parseList(method),
-                               rollout: try AttentionRollout(fusion: fusion, discardRatio: discard, startLayer: startLayer),
-                               keepMass: keepMass, targetClass: targetClass)
+        guard scale == "shared" || scale == "per-map" else { throw CLIError("--scale \(scale): expected shared or per-map") }
+        var settings = ExplainSettings(methods: try ExplainMethod.parseList(method),
+                                       rollout: try AttentionRollout(fusion: fusion, discardRatio: discard, startLayer: startLayer),
+                                       keepMass: keepMass, targetClass: targetClass)
+        settings.sharedScale = scale == "shared"
+        return settings
     }
 
     static func numbers(_ text: String, _ flag: String) throws -> [Double] {
@@ -124,6 +130,7 @@ enum ExplainRun {
             throw CLIError("--class \(c): the model has \(k) classes (0…\(k - 1))")
         }
         let photos = try ExplainInputs(paths: paths, transform: explained.transform)
+        let started = Date()
         let captured = try ModelCapture.run(model, images: photos.inputs)
         let probabilities = captured.output.logits.softmax(axis: -1)
         let b = photos.pictures.count
@@ -139,14 +146,12 @@ enum ExplainRun {
         let images = photos.pictures.enumerated().map { i, p in
             ExplainedImage(name: p.name, image: p.image, label: nil, prediction: names[predicted[i]])
         }
-        let (summary, extra) = try dump(model: model, captured: captured, inputs: photos.inputs, images: images,
-                                        settings: settings, targets: targets, to: directory)
+        let summary = try dump(model: model, captured: captured, inputs: photos.inputs, images: images,
+                               settings: settings, targets: targets, scoreStep: score ? step : nil, to: directory,
+                               started: started)
         try writePredictions(top5, images: photos.pictures.map(\.name), names: names, targets: targets,
                              to: directory + "/predictions.json")
         print("maps: \(summary.pngPaths.count) PNGs, attention.h5 (\(settings.methods.map(\.rawValue).joined(separator: ", "))); open \(summary.indexPath)")
-        guard score else { return }
-        try scoreboard(model: model, inputs: photos.inputs, names: photos.pictures.map(\.name), snapshot: summary.snapshot,
-                       extra: extra, settings: settings, targets: targets, step: step, to: directory)
     }
 
     /// Deletion / insertion of each chosen method's map (attention: the last layer's head mean)
@@ -171,18 +176,32 @@ enum ExplainRun {
     }
 
     /// The dump of `images` (their model inputs `inputs`, already run as `captured`) with the
-    /// chosen methods, image b explained for `targets[b]`; returns the summary and the extra maps.
+    /// chosen methods, image b explained for `targets[b]`; with a `scoreStep`, the scoreboard first
+    /// (so the page shows it).
     static func dump(model: VisionTransformer, captured: CapturedForward, inputs: Tensor, images: [ExplainedImage],
-                     settings: ExplainSettings, targets: [Int], to directory: String) throws -> (AttentionDumpSummary, [MethodMap]) {
+                     settings: ExplainSettings, targets: [Int], scoreStep: Int?, to directory: String,
+                     started: Date? = nil) throws -> AttentionDumpSummary {
         let snapshot = try captured.snapshot(rollout: settings.rollout)
         let extra = try settings.extraMaps(model: model, images: inputs, snapshot: snapshot, targets: targets,
                                            names: images.map(\.name))
+        if let started {
+            // The cost of the maps themselves (forward, measures, methods), without loading or drawing.
+            let b = images.count
+            FileHandle.standardError.write(Data(String(format: "explained %d image%@ in %.3f s (%@)\n", b, b == 1 ? "" : "s",
+                Date().timeIntervalSince(started), settings.methods.map(\.rawValue).joined(separator: ", ")).utf8))
+        }
+        if let scoreStep {
+            try scoreboard(model: model, inputs: inputs, names: images.map(\.name), snapshot: snapshot,
+                           extra: extra, settings: settings, targets: targets, step: scoreStep, to: directory)
+        }
         var options = AttentionDumpOptions(rollout: settings.rollout)
         options.methods = extra
+        options.sharedScale = settings.sharedScale
+        options.scoreboard = scoreStep != nil
         let summary = try AttentionDump.write(images: images, attentions: captured.attentions, gridHeight: captured.gridHeight,
                                               gridWidth: captured.gridWidth, to: directory, options: options)
         try captured.embeddings(names: images.map(\.name), rollout: settings.rollout).writeEmbeddings(to: directory)
-        return (summary, extra)
+        return summary
     }
 
     struct Prediction: Encodable {
