@@ -136,6 +136,12 @@ public enum AttentionDump {
                 gridRows.append(row)
                 pngPaths += files.map { directory + "/" + $0 }
             }
+            // The head means of every layer, on the image's shared scale, as an animated PNG.
+            let animation = folder + "/layers.png"
+            try AtomicFile.write(try LayerAnimation.encode((0..<snapshot.layers).map {
+                Overlay.blend(snapshot.headMeanMap(layer: $0, image: index), over: base, style: layerStyle)
+            }), to: directory + "/" + animation)
+            pngPaths.append(directory + "/" + animation)
             let rolloutMap = snapshot.rolloutMap(image: index)
             let rollout = try save(Overlay.blend(rolloutMap, over: base, style: options.style), "rollout.png")
             // Rollout and the input get columns of their own (first row), so no head label sits over them.
@@ -169,7 +175,7 @@ public enum AttentionDump {
             }
             pages.append(DumpPage.Image(
                 name: item.name, label: item.label, prediction: item.prediction, input: input,
-                layers: layerFiles, rollout: rollout, grid: gridFile, compare: compare, methods: methodViews,
+                layers: layerFiles, rollout: rollout, grid: gridFile, compare: compare, animation: animation, methods: methodViews,
                 scale: options.sharedScale ? [low, high] : nil,
                 clsEntropy: perLayerHead(snapshot.clsEntropy, snapshot, image: index),
                 rowEntropy: perLayerHead(snapshot.rowEntropy, snapshot, image: index),

@@ -20,6 +20,8 @@ struct DumpPage: Encodable {
         let grid: String
         /// Input, last-layer head mean, rollout and the further methods side by side.
         let compare: String
+        /// The layer means as an animated PNG.
+        let animation: String
         let methods: [Method]
         /// The shared [low, high] of the CLS maps, or nil when each map has its own scale.
         let scale: [Float]?
@@ -64,12 +66,13 @@ drawn with --scale per-map; rollout and the other methods are scaled per map.</p
   <label>View <select id="view"></select></label>
   <label>Layer <input type="range" id="layer" min="0" value="0"> <span id="layerText"></span></label>
   <button id="play" type="button">Play layers</button>
+  <a id="animation" download>Layer animation (APNG)</a>
 </div>
 <div class="row">
   <figure><img id="input" alt="input image"><figcaption id="caption"></figcaption></figure>
   <figure><img id="main" alt="attention overlay">
     <div id="bar" style="height:12px;margin-top:4px"></div>
-    <div style="display:flex;justify-content:space-between;font-size:12px"><span id="barLow"></span><span id="barHigh"></span></div>
+    <div style="display:flex;justify-content:space-between;gap:8px;font-size:12px"><span id="barLow"></span><span id="barHigh"></span></div>
     <figcaption id="mainCaption"></figcaption></figure>
 </div>
 <h2>Raw attention, rollout and the other methods</h2>
@@ -133,17 +136,20 @@ function show() {
   $("input").src = im.input;
   $("bar").style.background = M.colourBar;
   const shared = im.scale && !method && view !== "rollout";
-  $("barLow").textContent = shared ? im.scale[0].toPrecision(3) : "min of this map";
-  $("barHigh").textContent = shared ? im.scale[1].toPrecision(3) + " (one scale for all layers and heads)" : "max of this map";
+  const number = (v) => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : v.toPrecision(3));
+  $("barLow").textContent = shared ? number(im.scale[0]) : "min";
+  $("barHigh").textContent = shared ? number(im.scale[1]) : "max";
   $("grid").src = im.grid;
   $("compare").src = im.compare;
+  $("animation").href = im.animation;
   const parts = [];
   if (im.label !== undefined && im.label !== null) parts.push("label: " + im.label);
   if (im.prediction !== undefined && im.prediction !== null) parts.push("predicted: " + im.prediction);
   $("caption").textContent = im.name + (parts.length ? " (" + parts.join(", ") + ")" : "");
   $("mainCaption").textContent = method ? method.caption : view === "rollout"
     ? "rollout, " + M.rolloutFusion + " fusion, discard " + M.rolloutDiscard
-    : "layer " + layer + ", " + (view === "mean" ? "head mean" : "head " + view) + ", " + M.colormap;
+    : "layer " + layer + ", " + (view === "mean" ? "head mean" : "head " + view) + ", " + M.colormap
+      + (im.scale ? "; one colour scale for all layers and heads of this image" : "; scaled to this map's min–max");
   $("entropy").innerHTML = table("CLS-row entropy (nats)", im.clsEntropy, layer, 3);
   $("distance").innerHTML = table("Mean attention distance (patches)", im.distance, layer, 2);
 }

@@ -63,3 +63,44 @@ public enum ExplainPlots {
                 yLabel: "distance (patches)", values: perHead(s.distance, s), reference: nil)
     }
 }
+
+extension ExplainPlots {
+    /// similarity.svg: the CLS and rollout-weighted cosine similarities as two labelled heatmaps on
+    /// one scale from −1 to 1, with its colour bar.
+    public static func similarity(_ e: ImageEmbeddings, colormap: Colormap = .jet) -> String {
+        let n = e.names.count, cell = max(14.0, min(40.0, 360.0 / Double(max(n, 1))))
+        let label = Double(min(220, 7 * (e.names.map(\.count).max() ?? 4) + 8))
+        let panel = cell * Double(n)
+        let width = label + 2 * panel + 60, height = 40 + label + panel + 70
+        func colour(_ v: Float) -> String {
+            let (r, g, b) = colormap.rgb(index: Colormap.index((v + 1) / 2))
+            return "rgb(\(r),\(g),\(b))"
+        }
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        for (k, (title, matrix)) in [("CLS embeddings", e.clsSimilarity), ("rollout-weighted embeddings", e.rolloutSimilarity)].enumerated() {
+            let x0 = label + Double(k) * (panel + 40), y0 = 40 + label
+            s += "<text x=\"\(x0 + panel / 2)\" y=\"20\" text-anchor=\"middle\" font-weight=\"bold\">cosine similarity, \(title)</text>\n"
+            for (i, name) in e.names.enumerated() {
+                let c = String(format: "%.1f", x0 + cell * (Double(i) + 0.5))
+                s += "<text transform=\"translate(\(c),\(y0 - 4)) rotate(-90)\">\(escape(name))</text>\n"
+                if k == 0 {
+                    s += "<text x=\"\(x0 - 4)\" y=\"\(String(format: "%.1f", y0 + cell * (Double(i) + 0.5) + 4))\" text-anchor=\"end\">\(escape(name))</text>\n"
+                }
+                for j in 0..<n {
+                    s += "<rect x=\"\(String(format: "%.1f", x0 + cell * Double(j)))\" y=\"\(String(format: "%.1f", y0 + cell * Double(i)))\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(colour(matrix[i][j]))\"><title>\(escape(name)) · \(escape(e.names[j])): \(String(format: "%.3f", matrix[i][j]))</title></rect>\n"
+                }
+            }
+        }
+        // Colour bar from −1 to 1.
+        let barY = 40 + label + panel + 24, barX = label, barW = 2 * panel + 40
+        s += "<defs><linearGradient id=\"bar\">" + (0...10).map { k in
+            "<stop offset=\"\(k * 10)%\" stop-color=\"\(colour(Float(k) / 5 - 1))\"/>" }.joined() + "</linearGradient></defs>\n"
+        s += "<rect x=\"\(barX)\" y=\"\(barY)\" width=\"\(barW)\" height=\"12\" fill=\"url(#bar)\"/>\n"
+        s += "<text x=\"\(barX)\" y=\"\(barY + 26)\">−1</text><text x=\"\(barX + barW / 2)\" y=\"\(barY + 26)\" text-anchor=\"middle\">0</text><text x=\"\(barX + barW)\" y=\"\(barY + 26)\" text-anchor=\"end\">1</text>\n"
+        return s + "</svg>\n"
+    }
+}

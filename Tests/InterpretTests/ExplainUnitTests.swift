@@ -102,3 +102,55 @@ final class ExplainUnitTests: XCTestCase {
         XCTAssertEqual(Array(rotated.pixels[0..<3]), Array(plain.pixels[((plain.height - 1) * plain.width) * 3..<((plain.height - 1) * plain.width) * 3 + 3]))
     }
 }
+
+final class LayerAnimationTests: XCTestCase {
+    func testAPNGHasOneFramePerLayerAndDecodesAsItsFirstFrame() throws {
+        let frames = (0..<3).map { k in RGBImage(width: 5, height: 4, pixels: (0..<60).map { UInt8(($0 * 7 + k * 50) % 256) }) }
+        let bytes = [UInt8](try LayerAnimation.encode(frames, delayMilliseconds: 500))
+        // Chunk types in order.
+        var types: [String] = [], i = 8
+        while i + 12 <= bytes.count {
+            let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            types.append(String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self))
+            i += 12 + length
+        }
+        XCTAssertEqual(i, bytes.count)
+        XCTAssertEqual(types.first, "IHDR")
+        XCTAssertEqual(types[1], "acTL")
+        XCTAssertEqual(types.filter { $0 == "fcTL" }.count, 3)
+        XCTAssertGreaterThanOrEqual(types.filter { $0 == "fdAT" }.count, 2)
+        XCTAssertEqual(types.last, "IEND")
+        XCTAssertEqual(LayerAnimation.crc32(Array("IEND".utf8)), 0xAE42_6082)
+        // Viewers without APNG support (and libpng) see the first frame.
+        XCTAssertEqual(try PNG.decode(Data(bytes), name: "layers.png"), frames[0])
+    }
+}
+
+final class SharedScaleTests: XCTestCase {
+    /// Layer 0 almost uniform (±1 %), layer 1 peaked: on the image's shared scale layer 0 is nearly
+    /// flat, while stretched to its own min–max (per-map) it looks as vivid as layer 1.
+    func testANearlyUniformLayerLooksFlatOnTheSharedScale() throws {
+        let t = 5, grid = 2
+        var rng = RandomGenerator(seed: 5)
+        var nearUniform = [Float](repeating: 0, count: t * t), peaked = [Float](repeating: 0, count: t * t)
+        for i in 0..<t {
+            let row = (0..<t).map { _ in 1 + 0.01 * (rng.nextFloat() - 0.5) }
+            let sum = row.reduce(0, +)
+            for j in 0..<t { nearUniform[i * t + j] = row[j] / sum }
+            for j in 0..<t { peaked[i * t + j] = j == 1 ? 0.8 : 0.05 }
+        }
+        let attentions = [Tensor(shape: [1, 1, t, t], data: nearUniform), Tensor(shape: [1, 1, t, t], data: peaked)]
+        let image = ExplainedImage(name: "x", image: RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 128, count: 192)))
+        func spread(shared: Bool) throws -> Int {
+            let dir = try temporaryDirectory("scale")
+            var options = AttentionDumpOptions(displaySize: 8, gridCellSize: 8)
+            options.sharedScale = shared
+            _ = try AttentionDump.write(images: [image], attentions: attentions, gridHeight: grid, gridWidth: grid, to: dir, options: options)
+            let png = try PNG.read(dir + "/000_x/layer00_head00.png")
+            return Int(png.pixels.max()!) - Int(png.pixels.min()!)
+        }
+        let shared = try spread(shared: true), perMap = try spread(shared: false)
+        XCTAssertLessThan(shared, 12, "shared scale: the near-uniform layer should be flat")
+        XCTAssertGreaterThan(perMap, 60, "per-map: stretched to full contrast")
+    }
+}

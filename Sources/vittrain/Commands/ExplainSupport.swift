@@ -200,7 +200,9 @@ enum ExplainRun {
         options.scoreboard = scoreStep != nil
         let summary = try AttentionDump.write(images: images, attentions: captured.attentions, gridHeight: captured.gridHeight,
                                               gridWidth: captured.gridWidth, to: directory, options: options)
-        try captured.embeddings(names: images.map(\.name), rollout: settings.rollout).writeEmbeddings(to: directory)
+        // Named with their predicted class, so the similarity heatmap reads as classes.
+        try captured.embeddings(names: images.map { image in image.prediction.map { "\(image.name) (\($0))" } ?? image.name },
+                                rollout: settings.rollout).writeEmbeddings(to: directory)
         return summary
     }
 
