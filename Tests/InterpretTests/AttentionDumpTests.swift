@@ -26,8 +26,8 @@ final class AttentionDumpTests: XCTestCase {
         let attentions = try fixtureAttentions()
         let dir = try temporaryDirectory("dump")
         let summary = try AttentionDump.write(images: images(2), attentions: attentions, gridHeight: 8, gridWidth: 8, to: dir)
-        // Per image: input, 2 layers × (3 heads + mean), rollout, grid, compare.
-        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 4 + 1 + 1 + 1))
+        // Per image: input, 2 layers × (3 heads + mean), layer animation, rollout, grid, compare.
+        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 4 + 1 + 1 + 1 + 1))
         for path in summary.pngPaths {
             let png = try PNG.read(path)
             if path.hasSuffix("grid.png") {
