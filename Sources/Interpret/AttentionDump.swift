@@ -4,6 +4,7 @@
 
 import Foundation
 import FileFormats
+import Models
 import Tensor
 
 /// One image to explain, at its native resolution.
@@ -72,8 +73,15 @@ public enum AttentionDump {
     /// image `<dir>/<NNN_name>/input.png`, `layerLL_headHH.png`, `layerLL_mean.png`, `rollout.png`, `grid.png`.
     public static func write(images: [ExplainedImage], attentions: [Tensor], gridHeight: Int, gridWidth: Int,
                              to directory: String, options: AttentionDumpOptions = AttentionDumpOptions()) throws -> AttentionDumpSummary {
-        let snapshot = try AttentionSnapshot(attentions: attentions, gridHeight: gridHeight, gridWidth: gridWidth,
-                                             rollout: options.rollout)
+        try write(images: images, attentions: attentions, layout: TokenLayout(gridHeight: gridHeight, gridWidth: gridWidth),
+                  to: directory, options: options)
+    }
+
+    /// As above, for a model whose tokens sit as `layout` says (registers, no class token, …).
+    public static func write(images: [ExplainedImage], attentions: [Tensor], layout: TokenLayout,
+                             to directory: String, options: AttentionDumpOptions = AttentionDumpOptions()) throws -> AttentionDumpSummary {
+        let (gridHeight, gridWidth) = (layout.gridHeight, layout.gridWidth)
+        let snapshot = try AttentionSnapshot(attentions: attentions, layout: layout, rollout: options.rollout)
         guard snapshot.images == images.count else {
             throw InterpretError("attention dump: \(images.count) images but the attention maps hold \(snapshot.images)")
         }
@@ -260,6 +268,8 @@ public enum AttentionDump {
             try file.write(s.clsEntropy.data, shape: s.clsEntropy.shape, to: "entropy_cls", compression: 4)
             try file.write(s.rowEntropy.data, shape: s.rowEntropy.shape, to: "entropy_rows", compression: 4)
             try file.write(s.distance.data, shape: s.distance.shape, to: "distance", compression: 4)
+            try file.write(s.registerShare.data, shape: s.registerShare.shape, to: "register_share", compression: 4)
+            try file.setAttribute("tokens", try ReportFiles.json(s.layout.tokenNames.prefix(s.layout.prefixCount).map { $0 }))
             for method in methods {
                 let array = method.stored ?? method.maps
                 try file.write(array.data, shape: array.shape, to: method.name, compression: 4)

@@ -1,8 +1,9 @@
 // Attention rollout (Abnar & Zuidema 2020): fuse the heads of each layer, optionally discard the
 // weakest patch–patch links, add the identity for the residual path, renormalise rows, and
-// multiply the layers together. Legend: B images, H heads, T = 1 + N tokens, CLS first.
+// multiply the layers together. Legend: B images, H heads, T = P + N tokens, P prefix tokens first.
 
 import Foundation
+import Models
 import Tensor
 
 /// How the heads of one layer are fused into a single [T, T] map before rollout.
@@ -13,10 +14,11 @@ public enum HeadFusion: String, CaseIterable, Codable, Sendable {
 /// Attention rollout over the captured layers.
 ///
 /// Per layer ℓ (from `startLayer` up): Aℓ = fuse over heads; with `discardRatio` r > 0 the
-/// ⌊r·(T−1)²⌋ smallest patch→patch entries of Aℓ are set to 0 per image (entries in the CLS row or
-/// column are never discarded, so the CLS token keeps its links; jacobgil/vit-explain ranks all
+/// ⌊r·N²⌋ smallest patch→patch entries of Aℓ are set to 0 per image (entries in a prefix token's row
+/// or column are never discarded, so the class token keeps its links; jacobgil/vit-explain ranks all
 /// T² entries and only spares entry (0, 0)); Âℓ = rownorm(Aℓ + I); R = Âℓ · R with R₀ = I.
-/// The CLS row of R over the patches, R[0, 1...], is the rollout map.
+/// The class token's row of R over the patches is the rollout map; for models without a class
+/// token, the mean of the patch rows (TokenLayout.classIndex).
 public struct AttentionRollout: Sendable {
     public let fusion: HeadFusion
     public let discardRatio: Double
@@ -42,17 +44,23 @@ public struct AttentionRollout: Sendable {
     /// Mean fusion, no discarding, all layers: the plain Abnar & Zuidema rollout.
     public static let standard = AttentionRollout(checked: .mean, 0, 0)
 
-    /// The rollout CLS map over the patches: layers × `[B, H, T, T]` → `[B, N]`.
-    /// Computed as a row vector e₀ᵀ·Â_L⋯Â_s from the top layer down, so it costs O(L·T²) per image.
-    public func clsMap(_ attentions: [Tensor]) throws -> Tensor {
+    /// The rollout map over the patches: layers × `[B, H, T, T]` → `[B, N]`.
+    /// Computed as a row vector qᵀ·Â_L⋯Â_s from the top layer down (q = e_class, or the mean of the
+    /// patch rows), so it costs O(L·T²) per image.
+    public func clsMap(_ attentions: [Tensor], layout given: TokenLayout? = nil) throws -> Tensor {
         let (b, t, layers) = try validate(attentions)
-        var out = [Float](repeating: 0, count: b * (t - 1))
+        let layout = AttentionMeasures.layout(given, tokens: t)
+        guard layout.tokenCount == t else {
+            throw InterpretError("rollout: the maps have \(t) tokens, the model's layout \(layout.tokenCount)")
+        }
+        let n = layout.patchCount, first = layout.prefixCount
+        var out = [Float](repeating: 0, count: b * n)
         out.withUnsafeMutableBufferPointer { o in
             Parallel.forEach(b) { image in
                 var v = [Double](repeating: 0, count: t)
-                v[0] = 1
+                if let c = layout.classIndex { v[c] = 1 } else { for i in layout.patchRange { v[i] = 1 / Double(n) } }
                 for layer in layers.reversed() {
-                    let a = normalisedLayer(attentions[layer], image: image)
+                    let a = normalisedLayer(attentions[layer], image: image, prefixTokens: first)
                     var next = [Double](repeating: 0, count: t)
                     for i in 0..<t where v[i] != 0 {
                         let vi = v[i]
@@ -60,15 +68,15 @@ public struct AttentionRollout: Sendable {
                     }
                     v = next
                 }
-                for j in 1..<t { o[image * (t - 1) + j - 1] = Float(v[j]) }
+                for j in 0..<n { o[image * n + j] = Float(v[first + j]) }
             }
         }
-        return Tensor(shape: [b, t - 1], data: out)
+        return Tensor(shape: [b, n], data: out)
     }
 
     /// The full rollout matrix R: layers × `[B, H, T, T]` → `[B, T, T]` (row i: how token i's final
     /// representation draws on the input tokens).
-    public func matrix(_ attentions: [Tensor]) throws -> Tensor {
+    public func matrix(_ attentions: [Tensor], prefixTokens: Int = 1) throws -> Tensor {
         let (b, t, layers) = try validate(attentions)
         var out = [Float](repeating: 0, count: b * t * t)
         out.withUnsafeMutableBufferPointer { o in
@@ -76,7 +84,7 @@ public struct AttentionRollout: Sendable {
                 var r = [Double](repeating: 0, count: t * t)
                 for i in 0..<t { r[i * t + i] = 1 }
                 for layer in layers {
-                    let a = normalisedLayer(attentions[layer], image: image)
+                    let a = normalisedLayer(attentions[layer], image: image, prefixTokens: prefixTokens)
                     var next = [Double](repeating: 0, count: t * t)
                     for i in 0..<t {
                         for k in 0..<t where a[i * t + k] != 0 {
@@ -93,7 +101,7 @@ public struct AttentionRollout: Sendable {
     }
 
     /// Âℓ for one image: fused heads, weakest patch links discarded, identity added, rows renormalised.
-    func normalisedLayer(_ attention: Tensor, image: Int) -> [Double] {
+    func normalisedLayer(_ attention: Tensor, image: Int, prefixTokens: Int) -> [Double] {
         let h = attention.shape[1], t = attention.shape[3]
         var fused = [Double](repeating: 0, count: t * t)
         attention.data.withUnsafeBufferPointer { a in
@@ -111,12 +119,12 @@ public struct AttentionRollout: Sendable {
                 fused[i] = fusion == .mean ? value / Double(h) : value
             }
         }
-        let patchEntries = (t - 1) * (t - 1)
+        let patchEntries = (t - prefixTokens) * (t - prefixTokens)
         let discard = Int(discardRatio * Double(patchEntries))
         if discard > 0 {
             var indices = [Int]()
             indices.reserveCapacity(patchEntries)
-            for i in 1..<t { for j in 1..<t { indices.append(i * t + j) } }
+            for i in prefixTokens..<t { for j in prefixTokens..<t { indices.append(i * t + j) } }
             indices.sort { fused[$0] < fused[$1] || (fused[$0] == fused[$1] && $0 < $1) }
             for index in indices.prefix(discard) { fused[index] = 0 }
         }

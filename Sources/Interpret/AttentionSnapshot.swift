@@ -1,7 +1,9 @@
 // Every measure of one forward pass's captured attention, computed together: what the attention
 // dump draws and what the per-epoch attention record stores.
-// Legend: L layers, B images, H heads, N = gridHeight · gridWidth patches, T = 1 + N.
+// Legend: L layers, B images, H heads, N = gridHeight · gridWidth patches, T = P + N (P prefix
+// tokens: class, distillation, registers). "cls" maps are the query row's (TokenLayout.classIndex).
 
+import Models
 import Tensor
 
 /// All attention measures for a batch of images, from the full maps of every layer.
@@ -20,33 +22,44 @@ public struct AttentionSnapshot {
     public let rowEntropy: Tensor
     /// Mean attention distance in patches `[L, B, H]`.
     public let distance: Tensor
+    /// The share of the query row's attention on register tokens `[L, B, H]` (zeros without registers).
+    public let registerShare: Tensor
+    /// Where the tokens sit.
+    public let layout: TokenLayout
 
     public var patches: Int { gridHeight * gridWidth }
 
     /// - Parameter attentions: layer-ordered `[B, H, T, T]` maps (`AttentionMeasures.ordered(output.attentions)`).
-    /// - Throws: `InterpretError` when a layer is missing, maps are CLS-row-only, or T ≠ 1 + grid.
-    public init(attentions: [Tensor], gridHeight: Int, gridWidth: Int,
-                rollout: AttentionRollout = .standard) throws {
+    /// - Throws: `InterpretError` when a layer is missing, maps are query-row-only, or T ≠ the layout's.
+    public init(attentions: [Tensor], layout: TokenLayout, rollout: AttentionRollout = .standard) throws {
         guard let first = attentions.first else {
             throw InterpretError("attention snapshot: no attention maps were captured")
         }
-        let t = 1 + gridHeight * gridWidth
+        let t = layout.tokenCount
         for (layer, a) in attentions.enumerated() {
             guard a.rank == 4, a.shape == [first.shape[0], first.shape[1], t, t] else {
-                throw InterpretError("attention snapshot layer \(layer): expected full maps [B, H, \(t), \(t)] for a \(gridHeight)×\(gridWidth) grid, got \(a.shape)")
+                throw InterpretError("attention snapshot layer \(layer): expected full maps [B, H, \(t), \(t)] for \(layout.prefixCount) prefix tokens and a \(layout.gridHeight)×\(layout.gridWidth) grid, got \(a.shape)")
             }
         }
-        let (l, b, h, n) = (attentions.count, first.shape[0], first.shape[1], t - 1)
+        let (l, b, h, n) = (attentions.count, first.shape[0], first.shape[1], layout.patchCount)
         (layers, images, heads) = (l, b, h)
-        (self.gridHeight, self.gridWidth) = (gridHeight, gridWidth)
-        let perLayerCLS = attentions.map { AttentionMeasures.clsToPatch($0) }
+        (self.gridHeight, self.gridWidth) = (layout.gridHeight, layout.gridWidth)
+        self.layout = layout
+        let perLayerCLS = attentions.map { AttentionMeasures.clsToPatch($0, layout: layout) }
         cls = Tensor(shape: [l, b, h, n], data: perLayerCLS.flatMap(\.data))
         headMean = Tensor(shape: [l, b, n], data: perLayerCLS.flatMap { AttentionMeasures.headMean($0).data })
-        clsEntropy = Tensor(shape: [l, b, h], data: attentions.flatMap { AttentionMeasures.clsEntropy($0).data })
+        clsEntropy = Tensor(shape: [l, b, h], data: attentions.flatMap { AttentionMeasures.clsEntropy($0, layout: layout).data })
         rowEntropy = Tensor(shape: [l, b, h], data: attentions.flatMap { AttentionMeasures.meanRowEntropy($0).data })
         distance = Tensor(shape: [l, b, h], data: attentions.flatMap {
-            AttentionMeasures.meanAttentionDistance($0, gridHeight: gridHeight, gridWidth: gridWidth).data })
-        self.rollout = try rollout.clsMap(attentions)
+            AttentionMeasures.meanAttentionDistance($0, gridHeight: layout.gridHeight, gridWidth: layout.gridWidth,
+                                                    prefixTokens: layout.prefixCount).data })
+        registerShare = Tensor(shape: [l, b, h], data: attentions.flatMap { AttentionMeasures.registerShare($0, layout: layout).data })
+        self.rollout = try rollout.clsMap(attentions, layout: layout)
+    }
+
+    /// A plain ViT's snapshot: one class token, then the grid.
+    public init(attentions: [Tensor], gridHeight: Int, gridWidth: Int, rollout: AttentionRollout = .standard) throws {
+        try self.init(attentions: attentions, layout: TokenLayout(gridHeight: gridHeight, gridWidth: gridWidth), rollout: rollout)
     }
 
     /// The CLS map of one image, layer and head as a grid.

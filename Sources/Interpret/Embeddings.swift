@@ -1,9 +1,10 @@
 // Image embeddings for similarity analysis (seed 002, experiment 3): the CLS embedding
 // (`features`) and the rollout-weighted mean of the patch tokens, with cosine-similarity matrices
-// between images under both. Legend: B images, T = 1 + N tokens, D embedding width.
+// between images under both. Legend: B images, T = P + N tokens (P prefix tokens first), D embedding width.
 
 import Foundation
 import FileFormats
+import Models
 import Tensor
 
 /// Two embeddings per image and their pairwise cosine similarities.
@@ -19,23 +20,24 @@ public struct ImageEmbeddings: Encodable {
 
     /// - Parameters: `features` [B, D], `tokens` [B, T, D] (CLS first), `rollout` [B, N] with N = T − 1.
     /// - Throws: `InterpretError` on mismatched shapes or names.
-    public init(names: [String], features: Tensor, tokens: Tensor, rollout: Tensor) throws {
+    public init(names: [String], features: Tensor, tokens: Tensor, rollout: Tensor, layout: TokenLayout? = nil) throws {
         guard features.rank == 2, tokens.rank == 3, rollout.rank == 2 else {
             throw InterpretError("embeddings: expected features [B, D], tokens [B, T, D], rollout [B, N], got \(features.shape), \(tokens.shape), \(rollout.shape)")
         }
         let (b, d, t) = (features.shape[0], features.shape[1], tokens.shape[1])
-        guard tokens.shape[0] == b, tokens.shape[2] == d, rollout.shape == [b, t - 1], names.count == b else {
-            throw InterpretError("embeddings: \(names.count) names, features \(features.shape), tokens \(tokens.shape), rollout \(rollout.shape) disagree (expected tokens [\(b), T, \(d)], rollout [\(b), T − 1])")
+        let first = layout?.prefixCount ?? 1, n = t - first
+        guard tokens.shape[0] == b, tokens.shape[2] == d, rollout.shape == [b, n], names.count == b else {
+            throw InterpretError("embeddings: \(names.count) names, features \(features.shape), tokens \(tokens.shape), rollout \(rollout.shape) disagree (expected tokens [\(b), T, \(d)], rollout [\(b), T − \(first)])")
         }
         self.names = names
         cls = (0..<b).map { Array(features.data[($0 * d)..<(($0 + 1) * d)]) }
         rolloutWeighted = (0..<b).map { image in
             var sum = [Double](repeating: 0, count: d)
             var mass = 0.0
-            for j in 0..<(t - 1) {
-                let r = Double(rollout.data[image * (t - 1) + j])
+            for j in 0..<n {
+                let r = Double(rollout.data[image * n + j])
                 mass += r
-                let row = (image * t + 1 + j) * d
+                let row = (image * t + first + j) * d
                 for k in 0..<d { sum[k] += r * Double(tokens.data[row + k]) }
             }
             return sum.map { Float(mass > 0 ? $0 / mass : 0) }

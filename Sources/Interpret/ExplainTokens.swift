@@ -1,6 +1,6 @@
 // The one place where explanation code turns token indices into "the class token" and "the
-// patches". Today's VisionTransformer has CLS at token 0 and the patches after it; when the model
-// declares a TokenLayout (prefix class / distillation / register tokens) only this file changes.
+// patches", read from the model's TokenLayout (class / distillation / register prefix tokens):
+// without a class token a map starts from the mean of the patch rows.
 
 import Models
 
@@ -18,10 +18,14 @@ public struct ExplainTokens: Equatable, Sendable {
         self.tokenCount = tokenCount
     }
 
-    /// The layout of `model`: CLS first, then the grid's patches.
+    /// The tokens as `layout` places them.
+    public init(layout: TokenLayout) {
+        self.init(classToken: layout.classIndex, patches: layout.patchRange, tokenCount: layout.tokenCount)
+    }
+
+    /// The layout of `model`.
     public init(model: VisionTransformer) {
-        let n = model.gridSize.height * model.gridSize.width
-        self.init(classToken: 0, patches: 1..<(1 + n), tokenCount: 1 + n)
+        self.init(layout: model.tokenLayout)
     }
 
     /// The query rows a map is read from: the class token's row, else every patch row (averaged).

@@ -9,17 +9,19 @@ public struct CapturedForward {
     public let output: ViTOutput
     /// Layer-ordered `[B, H, T, T]` attention probabilities.
     public let attentions: [Tensor]
-    public let gridHeight: Int, gridWidth: Int
+    public let layout: TokenLayout
+    public var gridHeight: Int { layout.gridHeight }
+    public var gridWidth: Int { layout.gridWidth }
 
     /// All measures of this pass.
     public func snapshot(rollout: AttentionRollout = .standard) throws -> AttentionSnapshot {
-        try AttentionSnapshot(attentions: attentions, gridHeight: gridHeight, gridWidth: gridWidth, rollout: rollout)
+        try AttentionSnapshot(attentions: attentions, layout: layout, rollout: rollout)
     }
 
-    /// CLS and rollout-weighted embeddings of the images of this pass.
+    /// Pooled-feature and rollout-weighted embeddings of the images of this pass.
     public func embeddings(names: [String], rollout: AttentionRollout = .standard) throws -> ImageEmbeddings {
         try ImageEmbeddings(names: names, features: output.features, tokens: output.tokens,
-                            rollout: try rollout.clsMap(attentions))
+                            rollout: try rollout.clsMap(attentions, layout: layout), layout: layout)
     }
 }
 
@@ -34,7 +36,7 @@ public enum ModelCapture {
         defer { model.setTraining(wasTraining) }
         let output = Tensor.withoutGrad { model.forward(images, capture: AttentionCaptureRequest()) }
         return CapturedForward(output: output, attentions: AttentionMeasures.ordered(output.attentions),
-                               gridHeight: model.gridSize.height, gridWidth: model.gridSize.width)
+                               layout: model.tokenLayout)
     }
 }
 
@@ -44,8 +46,8 @@ extension AttentionDump {
     public static func write(model: VisionTransformer, inputs: Tensor, images: [ExplainedImage], to directory: String,
                              options: AttentionDumpOptions = AttentionDumpOptions()) throws -> AttentionDumpSummary {
         let captured = try ModelCapture.run(model, images: inputs)
-        let summary = try write(images: images, attentions: captured.attentions, gridHeight: captured.gridHeight,
-                                gridWidth: captured.gridWidth, to: directory, options: options)
+        let summary = try write(images: images, attentions: captured.attentions, layout: captured.layout,
+                                to: directory, options: options)
         try captured.embeddings(names: images.map(\.name), rollout: options.rollout).writeEmbeddings(to: directory)
         return summary
     }

@@ -14,6 +14,7 @@ public indirect enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     case missingKeys([String])
     case unexpectedKeys([String])
     case missingAndUnexpected(missing: [String], unexpected: [String])
+    case custom(String)
 
     public var description: String {
         func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
@@ -32,6 +33,8 @@ public indirect enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "checkpoint lacks \(keys.count) model key\(keys.count == 1 ? "" : "s"): \(list(keys))"
         case let .unexpectedKeys(keys):
             return "checkpoint has \(keys.count) unexpected key\(keys.count == 1 ? "" : "s"): \(list(keys))"
+        case let .custom(message):
+            return message
         case let .missingAndUnexpected(missing, unexpected):
             return "checkpoint lacks \(missing.count) model key\(missing.count == 1 ? "" : "s"): \(list(missing)); "
                 + "and has \(unexpected.count) unexpected: \(list(unexpected))"
@@ -110,14 +113,15 @@ extension VisionTransformer {
         return report
     }
 
-    /// A checkpoint pos_embed [1, 1 + s·s, D] on another square grid, resampled to this model's
-    /// grid; nil when it is not of that form.
+    /// A checkpoint pos_embed [1, P + s·s, D] (P = 0 with no_embed_class) on another square
+    /// grid, resampled to this model's grid; nil when it is not of that form.
     private func resampledPositionEmbedding(_ shape: [Int], _ values: [Float]) -> [Float]? {
         let d = config.embedDim
-        guard shape.count == 3, shape[0] == 1, shape[2] == d, shape[1] > 1 else { return nil }
-        let side = Int(Double(shape[1] - 1).squareRoot().rounded())
-        guard side * side == shape[1] - 1 else { return nil }
-        return PositionEmbedding.resample(values, dimensions: d, from: (side, side), to: gridSize, prefixTokens: 1)
+        let prefix = config.noEmbedClass ? 0 : config.prefixTokenCount
+        guard shape.count == 3, shape[0] == 1, shape[2] == d, shape[1] > prefix else { return nil }
+        let side = Int(Double(shape[1] - prefix).squareRoot().rounded())
+        guard side * side == shape[1] - prefix else { return nil }
+        return PositionEmbedding.resample(values, dimensions: d, from: (side, side), to: gridSize, prefixTokens: prefix)
     }
 
     /// Every parameter and buffer as path → (shape, values), the inverse of `load`.

@@ -19,7 +19,7 @@ public final class PatchEmbed: Module {
         } else {
             backbone = nil
             proj = Conv2d(inChannels: config.inChannels, outChannels: config.embedDim,
-                          kernelSize: config.patchSize, stride: config.patchSize, rng: &rng)
+                          kernelSize: config.patchSize, stride: config.patchSize, bias: config.hasPatchBias, rng: &rng)
         }
         gridSize = (config.gridSide, config.gridSide)
     }

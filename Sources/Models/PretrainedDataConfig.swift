@@ -41,10 +41,4 @@ public struct PretrainedDataConfig: Codable, Equatable, Sendable {
             throw FileFormatError(file: source, message: "attribute '\(attributeName)' is not a timm data config (expected a JSON object with input_size, interpolation, crop_pct, mean, std): \(error)")
         }
     }
-
-    /// The config stored in an open checkpoint, or nil when it has none.
-    public static func read(from file: HDF5File, source: String) throws -> PretrainedDataConfig? {
-        guard file.hasAttribute(attributeName) else { return nil }
-        return try parse(try file.stringAttribute(attributeName), source: source)
-    }
 }

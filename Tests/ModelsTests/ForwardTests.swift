@@ -18,7 +18,7 @@ final class ForwardTests: XCTestCase {
         // features is the CLS row of tokens.
         XCTAssertEqual(Array(full.tokens.data[0..<24]), Array(full.features.data[0..<24]))
 
-        let rows = model.forward(images, capture: AttentionCaptureRequest(layers: [2], clsRowsOnly: true))
+        let rows = model.forward(images, capture: AttentionCaptureRequest(layers: [2], queryRowsOnly: true))
         XCTAssertEqual(Array(rows.attentions.keys), [2])
         let cls = rows.attentions[2]!
         XCTAssertEqual(cls.shape, [2, 3, 1, 17])

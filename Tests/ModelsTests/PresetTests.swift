@@ -68,11 +68,11 @@ final class PresetTests: XCTestCase {
             let m = v.reduce(0, +) / Float(v.count)
             return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(v.count)).squareRoot()
         }
-        XCTAssertLessThan(model.clsToken.data.map(abs).max()!, 1e-5)            // normal(std 1e-6)
+        XCTAssertLessThan(model.clsToken!.data.map(abs).max()!, 1e-5)           // normal(std 1e-6)
         XCTAssertEqual(std(model.posEmbed.data), 0.02, accuracy: 1e-3)          // trunc_normal_(std=.02)
         XCTAssertEqual(std(model.blocks[0].attn.qkv.weight.data), 0.02, accuracy: 1e-3)
         XCTAssertTrue(model.blocks[3].mlp.fc1.bias!.data.allSatisfy { $0 == 0 })
-        XCTAssertTrue(model.norm.weight.data.allSatisfy { $0 == 1 })
+        XCTAssertTrue(model.norm!.weight.data.allSatisfy { $0 == 1 })
         // Patch embedding keeps nn.Conv2d's default: U(±1/√fan_in), fan_in = 3·16·16.
         let bound = 1 / Float(768).squareRoot()
         XCTAssertLessThanOrEqual(model.patchEmbed.proj.weight.data.map(abs).max()!, bound)

@@ -1,5 +1,6 @@
 import FileFormats
 import Foundation
+import Models
 import Training
 import XCTest
 
@@ -25,7 +26,7 @@ final class AdamWParityTests: XCTestCase {
             optim.groups = [ParameterGroupSection(pattern: "head.*", lrScale: 10)]
             let trainable = parameters.filter { $0.tensor.requiresGrad }
             let adam = AdamW(parameters: trainable,
-                             settings: ParameterGroups.settings(for: trainable, optim: optim, depth: 2))
+                             settings: ParameterGroups.settings(for: trainable, optim: optim, policy: policyModel(depth: 2)))
             for step in 1...3 {
                 for (name, p) in trainable { p.grad = try file.readFloats("grads/\(name)").values }
                 adam.update(lr: lr)

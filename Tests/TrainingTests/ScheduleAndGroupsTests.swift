@@ -1,5 +1,13 @@
+import Models
 import Training
 import XCTest
+
+/// A tiny model of `depth` blocks, for the parameter policy it declares.
+func policyModel(depth: Int, _ configure: (inout ViTConfig) -> Void = { _ in }) -> VisionTransformer {
+    var config = ViTConfig(imageSize: 8, patchSize: 4, numClasses: 3, embedDim: 8, depth: depth, numHeads: 2)
+    configure(&config)
+    return VisionTransformer(config: config, seed: 0)
+}
 
 final class ScheduleAndGroupsTests: XCTestCase {
     func testWarmupThenCosine() {
@@ -24,7 +32,7 @@ final class ScheduleAndGroupsTests: XCTestCase {
     func testDefaultNoDecayAndGroupOverrides() {
         var optim = OptimSection()
         optim.groups = [ParameterGroupSection(pattern: "head.*", lrScale: 10)]
-        let s = { (path: String, rank: Int) in ParameterGroups.settings(path: path, rank: rank, optim: optim, depth: 12) }
+        let s = { (path: String, rank: Int) in ParameterGroups.settings(path: path, rank: rank, optim: optim, policy: policyModel(depth: 12)) }
         XCTAssertEqual(s("blocks.0.attn.qkv.weight", 2), ParameterSettings(lrScale: 1, weightDecay: 0.05))
         XCTAssertEqual(s("blocks.0.attn.qkv.bias", 1), ParameterSettings(lrScale: 1, weightDecay: 0))
         XCTAssertEqual(s("blocks.0.norm1.weight", 1), ParameterSettings(lrScale: 1, weightDecay: 0))
@@ -37,7 +45,7 @@ final class ScheduleAndGroupsTests: XCTestCase {
     func testLayerWiseDecayFollowsBEiT() {
         var optim = OptimSection()
         optim.layerDecay = 0.5
-        let scale = { (path: String) in ParameterGroups.settings(path: path, rank: 2, optim: optim, depth: 2).lrScale }
+        let scale = { (path: String) in ParameterGroups.settings(path: path, rank: 2, optim: optim, policy: policyModel(depth: 2)).lrScale }
         XCTAssertEqual(scale("patch_embed.proj.weight"), 0.125)   // layer 0: 0.5^3
         XCTAssertEqual(scale("blocks.0.attn.qkv.weight"), 0.25)   // layer 1
         XCTAssertEqual(scale("blocks.1.mlp.fc2.weight"), 0.5)     // layer 2
@@ -50,13 +58,35 @@ final class ScheduleAndGroupsTests: XCTestCase {
         freeze.positionEmbedding = true
         freeze.blocks = 2
         freeze.patterns = ["norm.*"]
-        XCTAssertTrue(Freezing.isFrozen(path: "patch_embed.proj.weight", freeze: freeze))
-        XCTAssertTrue(Freezing.isFrozen(path: "cls_token", freeze: freeze))
-        XCTAssertTrue(Freezing.isFrozen(path: "blocks.1.mlp.fc1.bias", freeze: freeze))
-        XCTAssertFalse(Freezing.isFrozen(path: "blocks.2.mlp.fc1.bias", freeze: freeze))
-        XCTAssertFalse(Freezing.isFrozen(path: "blocks.10.mlp.fc1.bias", freeze: freeze))
-        XCTAssertTrue(Freezing.isFrozen(path: "norm.weight", freeze: freeze))
-        XCTAssertFalse(Freezing.isFrozen(path: "head.weight", freeze: freeze))
+        let policy = policyModel(depth: 12)
+        XCTAssertTrue(Freezing.isFrozen(path: "patch_embed.proj.weight", freeze: freeze, policy: policy))
+        XCTAssertTrue(Freezing.isFrozen(path: "cls_token", freeze: freeze, policy: policy))
+        XCTAssertTrue(Freezing.isFrozen(path: "blocks.1.mlp.fc1.bias", freeze: freeze, policy: policy))
+        XCTAssertFalse(Freezing.isFrozen(path: "blocks.2.mlp.fc1.bias", freeze: freeze, policy: policy))
+        XCTAssertFalse(Freezing.isFrozen(path: "blocks.10.mlp.fc1.bias", freeze: freeze, policy: policy))
+        XCTAssertTrue(Freezing.isFrozen(path: "norm.weight", freeze: freeze, policy: policy))
+        XCTAssertFalse(Freezing.isFrozen(path: "head.weight", freeze: freeze, policy: policy))
+    }
+
+    /// The families' own parameters follow timm: reg_token / dist_token skip decay and sit in the
+    /// stem with norm_pre; layer-scale gammas are 1-D (no decay) and belong to their block; the
+    /// position-embedding freeze preset takes every prefix token.
+    func testFamilyParametersFollowTheModelsPolicy() {
+        var optim = OptimSection()
+        optim.layerDecay = 0.5
+        let dinov2 = policyModel(depth: 2) { $0.registerTokens = 4; $0.noEmbedClass = true; $0.layerScaleInit = 1e-5; $0.preNorm = true }
+        let deit = policyModel(depth: 2) { $0.distilled = true }
+        let s = { (model: VisionTransformer, path: String, rank: Int) in ParameterGroups.settings(path: path, rank: rank, optim: optim, policy: model) }
+        XCTAssertEqual(s(dinov2, "reg_token", 3), ParameterSettings(lrScale: 0.125, weightDecay: 0))
+        XCTAssertEqual(s(dinov2, "norm_pre.weight", 1), ParameterSettings(lrScale: 0.125, weightDecay: 0))
+        XCTAssertEqual(s(dinov2, "blocks.1.ls2.gamma", 1), ParameterSettings(lrScale: 0.5, weightDecay: 0))
+        XCTAssertEqual(s(deit, "dist_token", 3), ParameterSettings(lrScale: 0.125, weightDecay: 0))
+        XCTAssertEqual(s(deit, "head_dist.weight", 2), ParameterSettings(lrScale: 1, weightDecay: 0.05))
+        var freeze = FreezeSection()
+        freeze.positionEmbedding = true
+        XCTAssertEqual(Set(Freezing.patterns(freeze, policy: dinov2)), ["cls_token", "reg_token", "pos_embed"])
+        XCTAssertEqual(Set(Freezing.patterns(freeze, policy: deit)), ["cls_token", "pos_embed", "dist_token"])
+        XCTAssertTrue(dinov2.namedParameters().contains { $0.path == "blocks.0.ls1.gamma" })
     }
 
     func testGradientClippingScalesToMaxNorm() {

@@ -1,4 +1,4 @@
-// Elementwise functions with their derivatives: exp, log, sqrt, tanh, ReLU, square, power.
+// Elementwise functions with their derivatives: exp, log, sqrt, tanh, sigmoid, ReLU, square, power.
 // Each derivative is written in terms of the input x and the output y, whichever is cheaper.
 
 import Foundation
@@ -38,6 +38,9 @@ extension Tensor {
     public func log() -> Tensor { unary(Foundation.log, derivative: { x, _ in 1 / x }) }
     public func sqrt() -> Tensor { unary(Foundation.sqrt, derivative: { _, y in 0.5 / y }) }
     public func tanh() -> Tensor { unary(Foundation.tanh, derivative: { _, y in 1 - y * y }) }
+    public func sigmoid() -> Tensor {
+        unary({ 1 / (1 + Foundation.exp(-$0)) }, derivative: { _, y in y * (1 - y) })
+    }
     public func relu() -> Tensor { unary({ max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
     public func square() -> Tensor { unary({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
     public func pow(_ p: Float) -> Tensor {

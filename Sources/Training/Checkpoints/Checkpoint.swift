@@ -30,6 +30,11 @@ public struct Checkpoint {
     /// One JSON object per line, as the metrics log.
     public var metricsHistory: [String]
     public var bestAccuracy: Double?
+    /// timm's `pretrained_cfg` of an imported model (JSON object text: input_size, interpolation,
+    /// crop_pct, crop_mode, mean, std), for eval's and explain's preprocessing; nil for our runs.
+    public var pretrainedConfig: String? = nil
+    /// The classifier's class names (HF id2label, timm label_names, or the dataset's), if known.
+    public var classNames: [String]? = nil
 
     public init(config: RunConfig, modelConfig: ViTConfig, epoch: Int, batchInEpoch: Int, step: Int,
                 parameters: [(path: String, shape: [Int], values: [Float])],
@@ -75,6 +80,11 @@ public struct Checkpoint {
             try file.write(modelRandomState.map { Int64(bitPattern: $0) }, shape: [modelRandomState.count],
                            to: "rng/model")
             try file.setAttribute("metrics_history", metricsHistory.joined(separator: "\n"))
+            if let pretrainedConfig { try file.setAttribute("pretrained_cfg", pretrainedConfig) }
+            if let classNames {
+                let json = try JSONSerialization.data(withJSONObject: classNames, options: [.withoutEscapingSlashes])
+                try file.setAttribute("class_names", String(decoding: json, as: UTF8.self))
+            }
         }
     }
 
@@ -118,7 +128,15 @@ public struct Checkpoint {
             }
         }
         let history = (try? file.stringAttribute("metrics_history")) ?? ""
-        return Checkpoint(
+        var classNames: [String]?
+        if file.hasAttribute("class_names") {
+            let text = try file.stringAttribute("class_names")
+            guard let names = (try? JSONSerialization.jsonObject(with: Foundation.Data(text.utf8))) as? [String] else {
+                throw FileFormatError(file: path, message: "root attribute 'class_names' is not a JSON array of strings")
+            }
+            classNames = names
+        }
+        var checkpoint = Checkpoint(
             config: config, modelConfig: modelConfig,
             epoch: try file.intAttribute("epoch"),
             batchInEpoch: (try? file.intAttribute("batch_in_epoch")) ?? 0,
@@ -129,6 +147,9 @@ public struct Checkpoint {
             modelRandomState: file.exists("rng/model") ? try file.readInt64("rng/model").values.map { UInt64(bitPattern: $0) } : [],
             metricsHistory: history.split(separator: "\n").map(String.init),
             bestAccuracy: try? file.doubleAttribute("best_accuracy"))
+        checkpoint.pretrainedConfig = file.hasAttribute("pretrained_cfg") ? try file.stringAttribute("pretrained_cfg") : nil
+        checkpoint.classNames = classNames
+        return checkpoint
     }
 }
 

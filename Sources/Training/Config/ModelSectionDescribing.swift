@@ -19,5 +19,15 @@ extension ModelSection {
         numHeads = config.numHeads
         mlpRatio = config.mlpRatio
         qkvBias = config.qkvBias
+        layerNormEps = Double(config.layerNormEps)
+        classToken = config.classToken
+        regTokens = config.registerTokens
+        distilled = config.distilled
+        noEmbedClass = config.noEmbedClass
+        globalPool = config.globalPool.rawValue
+        fcNorm = config.usesFCNorm
+        preNorm = config.preNorm
+        initValues = config.layerScaleInit.map(Double.init)
+        actLayer = config.activation.rawValue
     }
 }

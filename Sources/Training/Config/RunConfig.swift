@@ -5,7 +5,8 @@
 import Foundation
 
 public struct ModelSection: Codable, Equatable {
-    /// A preset name ("vit-tiny", "hybrid-tiny", …); the overrides below replace its values.
+    /// A preset name ("vit-tiny", "hybrid-tiny", …) or a timm architecture name
+    /// ("vit_small_patch14_reg4_dinov2", …); the overrides below replace its values.
     public var arch = "vit-tiny"
     public var imgSize: Int?
     public var patchSize: Int?
@@ -19,6 +20,17 @@ public struct ModelSection: Codable, Equatable {
     public var dropRate: Double?
     public var attnDropRate: Double?
     public var dropPathRate: Double?
+    // The family (timm's VisionTransformer arguments; see ViTConfig).
+    public var layerNormEps: Double?
+    public var classToken: Bool?
+    public var regTokens: Int?
+    public var distilled: Bool?
+    public var noEmbedClass: Bool?
+    public var globalPool: String?
+    public var fcNorm: Bool?
+    public var preNorm: Bool?
+    public var initValues: Double?
+    public var actLayer: String?
     public init() {}
 }
 

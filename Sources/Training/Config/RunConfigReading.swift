@@ -108,6 +108,19 @@ extension RunConfig {
         m.dropRate = r.optionalDouble("drop_rate")
         m.attnDropRate = r.optionalDouble("attn_drop_rate")
         m.dropPathRate = r.optionalDouble("drop_path_rate")
+        m.layerNormEps = r.optionalDouble("layer_norm_eps")
+        m.classToken = r.has("class_token") ? r.bool("class_token", default: true) : nil
+        m.regTokens = r.optionalInt("reg_tokens")
+        m.distilled = r.has("distilled") ? r.bool("distilled", default: false) : nil
+        m.noEmbedClass = r.has("no_embed_class") ? r.bool("no_embed_class", default: false) : nil
+        m.globalPool = r.has("global_pool") ? r.choice("global_pool", ViTConfig.GlobalPool.allCases.map(\.rawValue), default: "token") : nil
+        m.fcNorm = r.has("fc_norm") ? r.bool("fc_norm", default: false) : nil
+        m.preNorm = r.has("pre_norm") ? r.bool("pre_norm", default: false) : nil
+        m.initValues = r.optionalDouble("init_values")
+        m.actLayer = r.has("act_layer") ? r.choice("act_layer", ViTConfig.Activation.allCases.map(\.rawValue), default: "gelu") : nil
+        if let v = m.regTokens { r.require(v >= 0, "reg_tokens", "expected a non-negative integer, got \(v)") }
+        if let v = m.layerNormEps { r.require(v > 0 && v < 1, "layer_norm_eps", "expected a small positive number, got \(v)") }
+        if let v = m.initValues { r.require(v > 0, "init_values", "expected a positive layer-scale start value, got \(v)") }
         for (key, value) in [("img_size", m.imgSize), ("patch_size", m.patchSize), ("in_chans", m.inChans),
                              ("num_classes", m.numClasses), ("embed_dim", m.embedDim), ("depth", m.depth),
                              ("num_heads", m.numHeads)] {

@@ -1,6 +1,7 @@
-// Reading pretrained ViT weights from safetensors: timm names as they are, or Hugging Face
-// `ViTForImageClassification` / `ViTModel` names mapped to timm's (Models' HuggingFaceViT).
-// The architecture is inferred from the shapes, so `vittrain import` needs no config.
+// Reading pretrained ViT weights: a folder holding `model.safetensors` and a `config.json`
+// (timm's hub format or Hugging Face's), or a lone .safetensors file. The architecture comes
+// from the config where there is one and from the tensors otherwise; a value that neither shows
+// (heads, eps, activation) is refused with the flag that sets it, never guessed.
 
 import FileFormats
 import Foundation
@@ -9,6 +10,35 @@ import Models
 public enum WeightFormat: String, CaseIterable {
     case timm
     case hf
+}
+
+/// Values a user gives on the command line, which win over configs and tensors.
+public struct ImportOverrides {
+    public var format: WeightFormat?
+    public var configPath: String?
+    public var heads: Int?
+    public var layerNormEps: Float?
+    public var activation: ViTConfig.Activation?
+
+    public init(format: WeightFormat? = nil, configPath: String? = nil, heads: Int? = nil,
+                layerNormEps: Float? = nil, activation: ViTConfig.Activation? = nil) {
+        self.format = format
+        self.configPath = configPath
+        self.heads = heads
+        self.layerNormEps = layerNormEps
+        self.activation = activation
+    }
+}
+
+/// A model read from outside, ready to load: timm-named tensors and the config that builds it.
+public struct ImportedWeights {
+    public var parameters: StateDictionary
+    public var config: ViTConfig
+    public var format: WeightFormat
+    public var pretrainedConfig: String?
+    public var classNames: [String]?
+    /// What the import did that a user should know (a dropped pooler, the config it read).
+    public var notes: [String]
 }
 
 public enum WeightImport {
@@ -36,46 +66,79 @@ public enum WeightImport {
         }
     }
 
-    /// The ViT architecture that timm-named `parameters` describe. Heads cannot be seen in the
-    /// shapes; they come from `heads` (an HF config.json) or from the preset with the same width.
-    public static func inferConfig(_ parameters: StateDictionary, heads: Int? = nil, file: String) throws -> ViTConfig {
-        func shape(_ key: String) throws -> [Int] {
-            guard let s = parameters[key]?.shape else {
-                throw FileFormatError(file: file, message: "no parameter '\(key)'; cannot infer the architecture")
+    /// The weights file and config file that `source` (a folder or a .safetensors file) names.
+    static func locate(_ source: String, explicitConfig: String?) throws -> (weights: String, config: String?) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw FileFormatError(file: source, message: "no such file or folder")
+        }
+        let folder = isDirectory.boolValue ? source : (source as NSString).deletingLastPathComponent
+        let weights = isDirectory.boolValue ? (source as NSString).appendingPathComponent("model.safetensors") : source
+        if isDirectory.boolValue && !FileManager.default.fileExists(atPath: weights) {
+            throw FileFormatError(file: source, message: "folder has no model.safetensors (expected model.safetensors and config.json, as the Hugging Face Hub stores a model)")
+        }
+        if let explicitConfig {
+            guard FileManager.default.fileExists(atPath: explicitConfig) else {
+                throw FileFormatError(file: explicitConfig, message: "no such file")
             }
-            return s
+            return (weights, explicitConfig)
         }
-        let patch = try shape("patch_embed.proj.weight")      // [D, C, P, P]
-        let pos = try shape("pos_embed")                       // [1, 1 + N, D]
-        guard patch.count == 4, patch[2] == patch[3], pos.count == 3 else {
-            throw FileFormatError(file: file, message: "patch_embed.proj.weight \(patch) / pos_embed \(pos) are not ViT shapes")
+        let beside = (folder.isEmpty ? "." : folder) + "/config.json"
+        return (weights, FileManager.default.fileExists(atPath: beside) ? beside : nil)
+    }
+
+    /// Reads `source` with its config: the tensors in timm names and the architecture.
+    public static func load(_ source: String, overrides: ImportOverrides = ImportOverrides()) throws -> ImportedWeights {
+        let (weightsPath, configPath) = try locate(source, explicitConfig: overrides.configPath)
+        var (parameters, format, metadata) = try readSafetensors(weightsPath, format: overrides.format)
+        var notes: [String] = []
+        let pooler = parameters.keys.filter { $0.hasPrefix(HuggingFaceViT.poolerPrefix) }.sorted()
+        if format == .hf && !pooler.isEmpty {
+            for key in pooler { parameters[key] = nil }
+            notes.append("dropped the ViTModel pooler (\(pooler.joined(separator: ", "))): vittrain's features are the class token after the final norm, as timm's")
         }
-        let dim = patch[0]
-        let grid = Int(Double(pos[1] - 1).squareRoot().rounded())
-        guard grid * grid == pos[1] - 1 else {
-            throw FileFormatError(file: file, message: "pos_embed has \(pos[1] - 1) patch positions, not a square grid")
+        let shown = try TensorFacts(parameters, file: weightsPath)
+        var config: ViTConfig
+        var pretrained: String?
+        var classNames: [String]?
+        if let configPath {
+            let object = try readJSONObject(configPath)
+            if object["architecture"] != nil {
+                let hub = try TimmHubConfig(object, file: configPath)
+                config = try hub.modelConfig(shown: shown)
+                pretrained = hub.pretrainedConfigJSON
+                classNames = hub.labelNames
+                notes.append("architecture \(hub.architecture) from \(configPath)")
+            } else if object["model_type"] != nil {
+                let hf = try HuggingFaceConfig(object, file: configPath)
+                config = try hf.modelConfig(shown: shown)
+                pretrained = hf.pretrainedConfigJSON(besides: configPath)
+                classNames = hf.labelNames
+                notes.append("Hugging Face \(hf.architecture) from \(configPath)")
+            } else {
+                throw FileFormatError(file: configPath, message: "neither timm's hub config (no 'architecture') nor a Hugging Face ViT / DeiT config (no 'model_type')")
+            }
+        } else {
+            let heads = overrides.heads ?? metadata[headsMetadataKey].flatMap { Int($0) }
+            config = try shown.config(heads: heads, format: format, overrides: overrides)
         }
-        let depth = (parameters.keys.compactMap { key -> Int? in
-            guard key.hasPrefix("blocks.") else { return nil }
-            return Int(key.dropFirst("blocks.".count).prefix { $0.isNumber })
-        }.max() ?? -1) + 1
-        let presetHeads = ViTPresets.names.compactMap { ViTPresets.config(named: $0) }
-            .first { $0.embedDim == dim && $0.hybrid == nil }?.numHeads
-        guard let numHeads = heads ?? presetHeads ?? (dim % 64 == 0 ? dim / 64 : nil) else {
-            throw FileFormatError(file: file, message: "cannot infer the number of heads for width \(dim); pass --heads N (or a Hugging Face config.json)")
+        if let heads = overrides.heads { config.numHeads = heads }
+        if let eps = overrides.layerNormEps { config.layerNormEps = eps }
+        if let activation = overrides.activation { config.activation = activation }
+        do { try config.validate() } catch let error as ViTConfigError {
+            throw FileFormatError(file: configPath ?? weightsPath, message: error.message)
         }
-        var config = ViTConfig()
-        config.embedDim = dim
-        config.depth = depth
-        config.numHeads = numHeads
-        config.patchSize = patch[2]
-        config.inChannels = patch[1]
-        config.imageSize = grid * patch[2]
-        config.numClasses = parameters["head.weight"]?.shape[0] ?? 0
-        if let fc1 = parameters["blocks.0.mlp.fc1.weight"]?.shape.first {
-            config.mlpRatio = Double(fc1) / Double(dim)
+        return ImportedWeights(parameters: parameters, config: config.canonical, format: format,
+                               pretrainedConfig: pretrained, classNames: classNames, notes: notes)
+    }
+
+    static func readJSONObject(_ path: String) throws -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileFormatError(file: path, message: "cannot read the file")
         }
-        config.qkvBias = parameters["blocks.0.attn.qkv.bias"] != nil
-        return config
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw FileFormatError(file: path, message: "not a JSON object")
+        }
+        return object
     }
 }

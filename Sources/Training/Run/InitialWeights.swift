@@ -1,6 +1,9 @@
-// Starting weights for fine-tuning (`init.checkpoint`): a vittrain HDF5 checkpoint or a timm /
-// Hugging Face safetensors file. A head of another class count is left freshly initialised, and a
-// pos_embed of another grid is resampled (bicubic, as timm), and the notes say so.
+// Starting weights for fine-tuning (`init.checkpoint`): a vittrain HDF5 checkpoint, a timm /
+// Hugging Face safetensors file, or a folder with model.safetensors + config.json. A head of
+// another class count is left freshly initialised, a pos_embed of another grid is resampled
+// (bicubic, as timm), and the notes say so. A tensor the model has no place for is refused
+// unless `init.skip` names it, so a family mismatch (DINOv2's layer scales into a plain ViT)
+// never drops weights silently.
 
 import FileFormats
 import Foundation
@@ -9,8 +12,12 @@ import Models
 public enum InitialWeights {
     /// Reads the parameters stored in `path` by timm path.
     public static func read(_ path: String) throws -> StateDictionary {
-        if path.hasSuffix(".safetensors") {
-            return try WeightImport.readSafetensors(path).parameters
+        var isDirectory: ObjCBool = false
+        if path.hasSuffix(".safetensors") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            let (weights, _) = try WeightImport.locate(path, explicitConfig: nil)
+            var parameters = try WeightImport.readSafetensors(weights).parameters
+            for key in parameters.keys where key.hasPrefix(HuggingFaceViT.poolerPrefix) { parameters[key] = nil }
+            return parameters
         }
         return try Checkpoint.read(path).stateDictionary
     }
@@ -22,9 +29,13 @@ public enum InitialWeights {
         var notes = ["initial weights from \(path)"]
         var skipPatterns = skip
         let ours = model.parameterDictionary()
-        if let head = parameters["head.weight"], let mine = ours["head.weight"], head.shape != mine.shape {
-            skipPatterns += ["head.*"]
-            notes.append("head re-initialised: the checkpoint has \(head.shape[0]) classes, the model \(mine.shape[0])")
+        // A new head: the checkpoint's head (of another class count, or a headless checkpoint's
+        // absent one) stays fresh, as timm's pretrained loading with another num_classes.
+        let theirClasses = parameters["head.weight"]?.shape.first ?? 0
+        let myClasses = ours["head.weight"]?.shape.first ?? 0
+        if theirClasses != myClasses {
+            skipPatterns += ["head.*", "head_dist.*"]
+            notes.append("head re-initialised: the checkpoint has \(theirClasses) classes, the model \(myClasses)")
         }
         let report: LoadReport
         do {
@@ -39,7 +50,10 @@ public enum InitialWeights {
             notes.append("resampled to the model's patch grid (bicubic): \(report.resampled.joined(separator: ", "))")
         }
         if !report.skipped.isEmpty { notes.append("left at their fresh initialisation: \(report.skipped.count) tensors (\(skipPatterns.joined(separator: ", ")))") }
-        if !report.unexpected.isEmpty { notes.append("ignored \(report.unexpected.count) keys the model does not have: \(report.unexpected.prefix(4).joined(separator: ", "))") }
+        if !report.unexpected.isEmpty {
+            let shown = report.unexpected.prefix(4).joined(separator: ", ") + (report.unexpected.count > 4 ? ", …" : "")
+            throw ModelLoadError.file(path, .custom("has \(report.unexpected.count) tensor\(report.unexpected.count == 1 ? "" : "s") the model has no place for (\(shown)); is model.arch the checkpoint's family? Name them in init.skip to drop them"))
+        }
         return notes
     }
 }

@@ -119,8 +119,8 @@ public final class RunSetup {
 
     /// The model section resolved against its preset and the dataset.
     public static func modelConfig(_ m: ModelSection, dataset: ImageDataset?) throws -> ViTConfig {
-        guard var c = ViTPresets.config(named: m.arch) else {
-            throw ConfigError(key: "model.arch", "unknown architecture \"\(m.arch)\"; expected one of \(ViTPresets.names.joined(separator: ", "))")
+        guard var c = ViTPresets.config(named: m.arch) ?? TimmRegistry.config(named: m.arch) else {
+            throw ConfigError(key: "model.arch", "unknown architecture \"\(m.arch)\"; expected one of \(ViTPresets.names.joined(separator: ", ")) or a timm ViT name (`vittrain inspect --timm` lists them)")
         }
         if let v = m.imgSize { c.imageSize = v }
         if let v = m.patchSize { c.patchSize = v }
@@ -134,6 +134,17 @@ public final class RunSetup {
         if let v = m.dropRate { c.dropRate = Float(v) }
         if let v = m.attnDropRate { c.attnDropRate = Float(v) }
         if let v = m.dropPathRate { c.dropPathRate = Float(v) }
+        if let v = m.layerNormEps { c.layerNormEps = Float(v) }
+        if let v = m.classToken { c.classToken = v }
+        if let v = m.regTokens { c.registerTokens = v }
+        if let v = m.distilled { c.distilled = v }
+        if let v = m.noEmbedClass { c.noEmbedClass = v }
+        if let v = m.globalPool.flatMap(ViTConfig.GlobalPool.init(rawValue:)) { c.globalPool = v }
+        if let v = m.fcNorm { c.fcNorm = v }
+        if let v = m.preNorm { c.preNorm = v }
+        if let v = m.initValues { c.layerScaleInit = Float(v) }
+        if let v = m.actLayer.flatMap(ViTConfig.Activation.init(rawValue:)) { c.activation = v }
+        do { try c.validate() } catch let error as ViTConfigError { throw ConfigError(key: "model", error.message) }
         if c.hybrid == nil && c.imageSize % c.patchSize != 0 {
             throw ConfigError(key: "model.patch_size", "patch size \(c.patchSize) does not divide the image size \(c.imageSize)")
         }

@@ -45,9 +45,8 @@ public final class Trainer {
         self.setup = setup
         self.log = log
         let trainable = setup.model.trainableParameters()
-        let depth = setup.model.config.depth
         optimizer = AdamW(parameters: trainable,
-                          settings: ParameterGroups.settings(for: trainable, optim: setup.config.optim, depth: depth),
+                          settings: ParameterGroups.settings(for: trainable, optim: setup.config.optim, policy: setup.model),
                           betas: (setup.config.optim.betas[0], setup.config.optim.betas[1]),
                           eps: setup.config.optim.eps)
         let perEpoch = setup.trainLoader.batchesPerEpoch

@@ -59,7 +59,7 @@ final class AttentionSnapshotHook: TrainerHook {
                 try MaskScore.scores(rollout: rollout, masks: masks, maskHeight: maskSize.height, maskWidth: maskSize.width,
                                      gridHeight: captured.gridHeight, gridWidth: captured.gridWidth).mean
             }
-            let sharp = try AttentionRollout(fusion: .max, discardRatio: 0.9).clsMap(captured.attentions)
+            let sharp = try AttentionRollout(fusion: .max, discardRatio: 0.9).clsMap(captured.attentions, layout: captured.layout)
             log(String(format: "epoch %d: rollout puts %.2f× (mean fusion) and %.2f× (max fusion, discard 0.9) the chance share of attention on the objects of %d probe images",
                        epoch, try score(snapshot.rollout), try score(sharp), masks.count))
         }

@@ -85,6 +85,10 @@ struct EvalCommand: ParsableCommand {
                                         normalization: normalization,
                                         outputSize: size == dataset.height && size == dataset.width ? nil : size,
                                         outputChannels: model.config.inChannels)
+            if model.config.numClasses == 0 {
+                try Self.writeFeatures(model: model, loader: loader, to: predictions)
+                return
+            }
             var logits: [Float] = [], labels: [Int] = []
             let metrics = try Evaluation.run(model: model, loader: loader, numClasses: model.config.numClasses) { batch, out in
                 if predictions != nil {
@@ -188,6 +192,33 @@ struct EvalCommand: ParsableCommand {
             lines.append(label + row.map { String($0).leftPadded(to: width) }.joined())
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A headless model (0 classes, timm's Identity head) has no accuracy: its pooled pre-logits
+    /// features are what it gives, written as dataset `features` [N, D] (with `labels`).
+    static func writeFeatures(model: VisionTransformer, loader: DataLoader, to path: String?) throws {
+        var features: [Float] = [], labels: [Int] = []
+        let wasTraining = model.isTraining
+        model.setTraining(false)
+        defer { model.setTraining(wasTraining) }
+        let iterator = loader.batches(epoch: 0)
+        while let batch = try iterator.next() {
+            features += Tensor.withoutGrad { model.forward(batch.images).features }.data
+            labels += batch.labels
+        }
+        let d = model.config.embedDim
+        print("headless model (0 classes): no accuracy; pooled features [\(labels.count), \(d)] of \(labels.count) images")
+        guard let path else { return }
+        guard path.hasSuffix(".h5") || path.hasSuffix(".hdf5") else {
+            throw CLIError("--predictions \(path): a headless model's features go to a .h5 file")
+        }
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            defer { file.close() }
+            try file.write(features, shape: [labels.count, d], to: "features")
+            try file.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
+        }
+        print("features → \(path)")
     }
 
     static func writePredictions(logits: [Float], labels: [Int], classes: Int, to path: String) throws {

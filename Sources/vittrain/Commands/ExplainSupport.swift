@@ -97,10 +97,8 @@ struct ExplainModel {
     init(checkpoint path: String, options: ExplainOptions) throws {
         let saved = try Checkpoint.read(path)
         model = try saved.makeModel(file: path)
-        let file = try HDF5File.open(path)
-        defer { file.close() }
-        let stored = try PretrainedDataConfig.read(from: file, source: path)
-        let storedNames = try ClassNames.read(from: file, source: path)
+        let stored = try saved.pretrainedConfig.map { try PretrainedDataConfig.parse($0, source: path) }
+        let storedNames = saved.classNames
         // The run's dataset is opened only when the checkpoint lacks what it would supply; a dataset
         // that is not on this machine just leaves its fallbacks out.
         let dataset = (stored == nil || storedNames == nil)
@@ -198,8 +196,8 @@ enum ExplainRun {
         options.methods = extra
         options.sharedScale = settings.sharedScale
         options.scoreboard = scoreStep != nil
-        let summary = try AttentionDump.write(images: images, attentions: captured.attentions, gridHeight: captured.gridHeight,
-                                              gridWidth: captured.gridWidth, to: directory, options: options)
+        let summary = try AttentionDump.write(images: images, attentions: captured.attentions, layout: captured.layout,
+                                              to: directory, options: options)
         // Named with their predicted class, so the similarity heatmap reads as classes.
         try captured.embeddings(names: images.map { image in image.prediction.map { "\(image.name) (\($0))" } ?? image.name },
                                 rollout: settings.rollout).writeEmbeddings(to: directory)
