@@ -157,3 +157,28 @@ final class SharedScaleTests: XCTestCase {
         XCTAssertGreaterThan(perMap, 60, "per-map: stretched to full contrast")
     }
 }
+
+final class ExplainTokenLayoutTests: XCTestCase {
+    /// Registers and a missing class token: relevance and faithfulness run on the patches only, and
+    /// without a class token the relevance starts from the mean of the patch rows.
+    func testRegistersAndAveragePoolingExplainThePatches() throws {
+        for (classToken, registers) in [(true, 4), (false, 0)] {
+            var config = ViTConfig(imageSize: 16, patchSize: 4, numClasses: 3, embedDim: 12, depth: 2, numHeads: 2,
+                                   classToken: classToken, registerTokens: registers, globalPool: classToken ? .token : .avg)
+            config.numClasses = 3
+            let model = try VisionTransformer.make(config: config, seed: 2)
+            let tokens = ExplainTokens(model: model)
+            XCTAssertEqual(tokens.classToken, classToken ? 0 : nil)
+            XCTAssertEqual(tokens.patches, (tokens.tokenCount - 16)..<tokens.tokenCount)
+            XCTAssertEqual(tokens.tokenCount, 16 + (classToken ? 1 : 0) + registers)
+            var rng = RandomGenerator(seed: 9)
+            let images = Tensor(shape: [2, 3, 16, 16], data: (0..<(2 * 768)).map { _ in rng.nextFloat() * 2 - 1 })
+            let maps = try ClassRelevance.chefer2021(model: model, images: images, classes: [0, 2])
+            XCTAssertEqual(maps.shape, [2, 16])
+            XCTAssertTrue(maps.data.allSatisfy { $0.isFinite && $0 >= 0 })
+            let curves = try Faithfulness.curves(model: model, image: Tensor(shape: [1, 3, 16, 16], data: Array(images.data[0..<768])),
+                                                 order: Faithfulness.order(Array(maps.data[0..<16])), target: 0, step: 4)
+            XCTAssertEqual(curves.deletion.count, 5)
+        }
+    }
+}
