@@ -43,13 +43,15 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         // Hand-written C kernels (bf16 GEMM); AVX-512 code is enabled per function, not per file.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Open MPI, loaded with dlopen only under mpirun: the build needs neither mpi.h nor libmpi.
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: optimised),
         .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG", "CJPEG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"], swiftSettings: optimised),
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"], swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Models", "Data", "FileFormats", "CMPIShim"], swiftSettings: optimised),
         .target(name: "Interpret", dependencies: ["Models", "Data", "FileFormats"], swiftSettings: optimised),
         .executableTarget(name: "vittrain", dependencies: [
             "Training", "Interpret", "Models", "Data", "FileFormats", "CKernels",

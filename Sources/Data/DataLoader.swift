@@ -30,6 +30,11 @@ public final class DataLoader {
     public var prefetch: Int = 2
     /// Total seconds the consumer has spent blocked in `next()` waiting for a batch.
     public private(set) var waitSeconds: Double = 0
+    /// Data-parallel sharding (`shard(rank:of:padded:)`): this process reads positions
+    /// rank, rank + worldSize, … of each epoch's order, as PyTorch's DistributedSampler.
+    public private(set) var rank = 0
+    public private(set) var worldSize = 1
+    public private(set) var padsShards = true
 
     /// - Parameters:
     ///   - normalization: mean/std per output channel (a single value is used for every channel).
@@ -74,9 +79,41 @@ public final class DataLoader {
         self.width = outputSize ?? dataset.width
     }
 
-    /// Batches in one epoch.
+    /// Batches in one epoch (of this rank's shard).
     public var batchesPerEpoch: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let count = shardCount(from: 0)
+        return dropLast ? count / batchSize : (count + batchSize - 1) / batchSize
+    }
+
+    /// Makes this loader read rank `rank`'s shard of `worldSize`. With `padded` (training), the
+    /// order is padded by repeating its start so every rank gets as many samples (and batches),
+    /// as DistributedSampler(drop_last=False); without (evaluation), no sample is seen twice.
+    public func shard(rank: Int, of worldSize: Int, padded: Bool) {
+        precondition(worldSize > 0 && (0..<worldSize).contains(rank), "rank \(rank) of \(worldSize)")
+        self.rank = rank
+        self.worldSize = worldSize
+        self.padsShards = padded
+    }
+
+    /// Samples this rank reads from global position `position` of an epoch to its end.
+    func shardCount(from position: Int) -> Int {
+        let rest = max(0, dataset.count - position)
+        if padsShards { return (rest + worldSize - 1) / worldSize }
+        return rest > rank ? (rest - rank + worldSize - 1) / worldSize : 0
+    }
+
+    /// This rank's share of `epoch`'s order from global position `position` on (0 at an epoch's
+    /// start; after a resume, the samples all ranks together consumed before, whatever their
+    /// number was). Padding repeats the order's start, so a resumed epoch pads as the whole one.
+    public func shardOrder(epoch: Int, from position: Int = 0) -> [Int] {
+        let full = order(epoch: epoch)
+        guard worldSize > 1 || position > 0 else { return full }
+        var rest = Array(full[min(position, full.count)...])
+        if padsShards && !full.isEmpty {
+            let padding = (worldSize - rest.count % worldSize) % worldSize
+            rest += (0..<padding).map { full[$0 % full.count] }
+        }
+        return stride(from: rank, to: rest.count, by: worldSize).map { rest[$0] }
     }
 
     /// The order in which an epoch visits the dataset: a permutation from (seed, epoch) when
@@ -93,9 +130,9 @@ public final class DataLoader {
         return order
     }
 
-    /// Dataset indices of batch `batch` of `epoch`.
+    /// Dataset indices of batch `batch` of `epoch` (in this rank's shard).
     public func indices(epoch: Int, batch: Int) -> [Int] {
-        indices(order: order(epoch: epoch), batch: batch)
+        indices(order: shardOrder(epoch: epoch), batch: batch)
     }
 
     private func indices(order: [Int], batch: Int) -> [Int] {
@@ -166,7 +203,12 @@ public final class DataLoader {
 
     /// The batches of `epoch` from `startBatch` on, decoded ahead on a background thread.
     public func batches(epoch: Int, startBatch: Int = 0) -> BatchIterator {
-        BatchIterator(loader: self, epoch: epoch, startBatch: startBatch)
+        BatchIterator(loader: self, epoch: epoch, order: shardOrder(epoch: epoch), startBatch: startBatch)
+    }
+
+    /// The batches of `epoch` after the first `position` samples of its (global) order.
+    public func batches(epoch: Int, startPosition position: Int) -> BatchIterator {
+        BatchIterator(loader: self, epoch: epoch, order: shardOrder(epoch: epoch, from: position), startBatch: 0)
     }
 
     fileprivate func addWait(_ seconds: Double) { waitSeconds += seconds }
@@ -180,12 +222,11 @@ public final class BatchIterator {
     /// Seconds this iterator's consumer spent waiting.
     public private(set) var waitSeconds: Double = 0
 
-    init(loader: DataLoader, epoch: Int, startBatch: Int) {
+    init(loader: DataLoader, epoch: Int, order: [Int], startBatch: Int) {
         self.loader = loader
         pipeline = Pipeline(capacity: max(1, loader.prefetch))
-        let order = loader.order(epoch: epoch)
         let first = max(0, startBatch)
-        let last = loader.batchesPerEpoch
+        let last = loader.dropLast ? order.count / loader.batchSize : (order.count + loader.batchSize - 1) / loader.batchSize
         let batchSize = loader.batchSize
         let pipeline = self.pipeline
         let thread = Thread {

@@ -16,15 +16,16 @@ public enum TimmRegistry {
 extension TimmRegistry {
     /// A registered name of `config`'s family (same distillation, prefix tokens, position
     /// embedding, pooling, norms, layer scale and activation), the closest in width; timm's
-    /// `create_model(name, **model_args)` then sets every size; LayerNorm eps is part of the
-    /// family (timm's model_args cannot set it). nil if no registered family fits.
-    public static func closestName(to config: ViTConfig) -> String? {
+    /// `create_model(name, **model_args)` then sets every size. LayerNorm eps is part of a timm
+    /// family (model_args cannot set it): with `matchingEps` false it is ignored. nil if no
+    /// registered family fits.
+    public static func closestName(to config: ViTConfig, matchingEps: Bool = true) -> String? {
         let family = entries.filter { _, c in
             c.distilled == config.distilled && c.classToken == config.classToken
                 && (c.registerTokens > 0) == (config.registerTokens > 0) && c.noEmbedClass == config.noEmbedClass
                 && c.globalPool == config.globalPool && c.usesFCNorm == config.usesFCNorm && c.preNorm == config.preNorm
                 && (c.layerScaleInit != nil) == (config.layerScaleInit != nil) && c.activation == config.activation
-                && c.layerNormEps == config.layerNormEps
+                && (!matchingEps || c.layerNormEps == config.layerNormEps)
         }
         return family.min { abs($0.config.embedDim - config.embedDim) < abs($1.config.embedDim - config.embedDim) }?.name
     }

@@ -14,6 +14,7 @@ public struct ViTConfig: Equatable, Codable {
         case token      // the class token
         case avg        // the mean of the patch tokens
         case map        // multi-head attention pooling with a learned latent query (SigLIP)
+        case seq        // CCT's sequence pooling: softmax(Linear(D, 1)) weights over the tokens
     }
 
     /// The MLP activation (timm `act_layer`).
@@ -44,6 +45,7 @@ public struct ViTConfig: Equatable, Codable {
     public var activation: Activation = .gelu
     public var patchBias: Bool? = nil       // nil: timm's rule, a bias unless pre_norm (CLIP has none)
     public var hybrid: HybridBackboneConfig? = nil   // nil: plain patch embedding
+    public var convTokenizer: ConvTokenizerConfig? = nil   // CCT's conv tokenizer instead of patches
 
     public init(imageSize: Int = 224, patchSize: Int = 16, inChannels: Int = 3, numClasses: Int = 1000,
                 embedDim: Int = 768, depth: Int = 12, numHeads: Int = 12, mlpRatio: Double = 4,
@@ -51,7 +53,8 @@ public struct ViTConfig: Equatable, Codable {
                 layerNormEps: Float = 1e-6, classToken: Bool = true, registerTokens: Int = 0,
                 distilled: Bool = false, distillationHead: Bool = true, noEmbedClass: Bool = false, globalPool: GlobalPool = .token,
                 fcNorm: Bool? = nil, preNorm: Bool = false, layerScaleInit: Float? = nil,
-                activation: Activation = .gelu, patchBias: Bool? = nil, hybrid: HybridBackboneConfig? = nil) {
+                activation: Activation = .gelu, patchBias: Bool? = nil, hybrid: HybridBackboneConfig? = nil,
+                convTokenizer: ConvTokenizerConfig? = nil) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.inChannels = inChannels
@@ -77,6 +80,7 @@ public struct ViTConfig: Equatable, Codable {
         self.activation = activation
         self.patchBias = patchBias
         self.hybrid = hybrid
+        self.convTokenizer = convTokenizer
     }
 
     // Checkpoints written before the family fields existed lack their keys: each field decodes
@@ -84,7 +88,7 @@ public struct ViTConfig: Equatable, Codable {
     private enum CodingKeys: String, CodingKey {
         case imageSize, patchSize, inChannels, numClasses, embedDim, depth, numHeads, mlpRatio, qkvBias,
              dropRate, attnDropRate, dropPathRate, layerNormEps, classToken, registerTokens, distilled,
-             distillationHead, noEmbedClass, globalPool, fcNorm, preNorm, layerScaleInit, activation, patchBias, hybrid
+             distillationHead, noEmbedClass, globalPool, fcNorm, preNorm, layerScaleInit, activation, patchBias, hybrid, convTokenizer
     }
 
     public init(from decoder: Decoder) throws {
@@ -107,7 +111,8 @@ public struct ViTConfig: Equatable, Codable {
             fcNorm: try c.decodeIfPresent(Bool.self, forKey: .fcNorm), preNorm: try value(.preNorm, d.preNorm),
             layerScaleInit: try c.decodeIfPresent(Float.self, forKey: .layerScaleInit),
             activation: try value(.activation, d.activation), patchBias: try c.decodeIfPresent(Bool.self, forKey: .patchBias),
-            hybrid: try c.decodeIfPresent(HybridBackboneConfig.self, forKey: .hybrid))
+            hybrid: try c.decodeIfPresent(HybridBackboneConfig.self, forKey: .hybrid),
+            convTokenizer: try c.decodeIfPresent(ConvTokenizerConfig.self, forKey: .convTokenizer))
     }
 
     /// Whether the final norm is applied after pooling (timm fc_norm) instead of before it.
@@ -136,6 +141,7 @@ public struct ViTConfig: Equatable, Codable {
 
     /// The side of the token grid: image / patch, or image / backbone stride for a hybrid.
     public var gridSide: Int {
+        if let convTokenizer { return convTokenizer.gridSide(image: imageSize) }
         if let hybrid { return imageSize / hybrid.totalStride }
         return imageSize / patchSize
     }
@@ -177,7 +183,12 @@ public struct ViTConfig: Equatable, Codable {
         where !(rate >= 0 && rate < 1) {
             throw fail("model.\(name): \(rate) must be in [0, 1)")
         }
-        if let hybrid {
+        if let convTokenizer {
+            try convTokenizer.validate()
+            if convTokenizer.gridSide(image: imageSize) <= 0 {
+                throw fail("model.image_size: \(imageSize) is too small for the conv tokenizer's \(convTokenizer.layers) stages")
+            }
+        } else if let hybrid {
             try hybrid.validate()
             if imageSize % hybrid.totalStride != 0 {
                 throw fail("model.image_size: \(imageSize) is not divisible by the hybrid backbone's total stride \(hybrid.totalStride)")

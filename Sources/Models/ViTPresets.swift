@@ -30,9 +30,33 @@ public enum ViTPresets {
                                               .init(blocks: 9, channels: 1024, stride: 2)],
                                      blockType: .bottleneck, norm: .group))
 
+    // Compact Transformers (Hassani et al. 2021) for 32×32 inputs, 10 classes: the parameter
+    // counts equal the paper's (CCT-7/3x1 3.76M, CCT-2/3x2 0.28M, ViT-Lite-7/4 3.72M). Their blocks
+    // are timm's pre-norm blocks (the paper's code normalises the residual stream before the MLP).
+    // Attention dropout 0.1 and stochastic depth 0.1 as the paper's CIFAR recipe; no qkv bias.
+
+    /// CCT-7/3x1: one 3×3 conv stage (32 → 16×16 = 256 tokens), 7 blocks of width 256, 4 heads,
+    /// MLP ratio 2, sequence pooling, no class token.
+    public static let cct7x3x1 = ViTConfig(
+        imageSize: 32, patchSize: 1, numClasses: 10, embedDim: 256, depth: 7, numHeads: 4, mlpRatio: 2,
+        qkvBias: false, attnDropRate: 0.1, dropPathRate: 0.1, classToken: false, globalPool: .seq,
+        convTokenizer: ConvTokenizerConfig(layers: 1, kernel: 3))
+
+    /// CCT-2/3x2: two 3×3 conv stages (32 → 8×8 = 64 tokens), 2 blocks of width 128, 2 heads, MLP ratio 1.
+    public static let cct2x3x2 = ViTConfig(
+        imageSize: 32, patchSize: 1, numClasses: 10, embedDim: 128, depth: 2, numHeads: 2, mlpRatio: 1,
+        qkvBias: false, attnDropRate: 0.1, dropPathRate: 0.1, classToken: false, globalPool: .seq,
+        convTokenizer: ConvTokenizerConfig(layers: 2, kernel: 3))
+
+    /// ViT-Lite-7/4: a plain ViT with patch 4 (64 tokens + class), 7 blocks of width 256, 4 heads, MLP ratio 2.
+    public static let vitLite7x4 = ViTConfig(
+        imageSize: 32, patchSize: 4, numClasses: 10, embedDim: 256, depth: 7, numHeads: 4, mlpRatio: 2,
+        qkvBias: false, attnDropRate: 0.1, dropPathRate: 0.1)
+
     private static let registry: [(name: String, config: ViTConfig)] = [
         ("vit-tiny", vitTiny), ("vit-small", vitSmall), ("vit-base", vitBase), ("vit-large", vitLarge),
         ("hybrid-tiny", hybridTiny), ("hybrid-base", hybridBase),
+        ("cct-7-3x1", cct7x3x1), ("cct-2-3x2", cct2x3x2), ("vit-lite-7-4", vitLite7x4),
     ]
 
     /// The preset called `named`, or nil.

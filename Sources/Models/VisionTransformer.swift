@@ -47,6 +47,8 @@ public final class VisionTransformer: Module {
     /// The final norm before pooling; nil when it moves after the pool (`fcNorm`).
     public let norm: LayerNorm?
     public let attnPool: AttentionPool?
+    /// CCT's sequence pool: Linear(D, 1) scores over the tokens.
+    public let seqPool: Linear?
     public let fcNorm: LayerNorm?
     public let headDrop: Dropout
     /// The classifier; nil with 0 classes (timm's Identity head: logits are the features).
@@ -97,6 +99,7 @@ public final class VisionTransformer: Module {
         blocks = ModuleList(made)
         norm = config.usesFCNorm ? nil : LayerNorm(dimensions: d, eps: config.layerNormEps)
         attnPool = config.globalPool == .map ? AttentionPool(config: config, randomSource: randomSource, rng: &rng) : nil
+        seqPool = config.globalPool == .seq ? Linear(inputDimensions: d, outputDimensions: 1, rng: &rng) : nil
         fcNorm = config.usesFCNorm ? LayerNorm(dimensions: d, eps: config.layerNormEps) : nil
         headDrop = Dropout(probability: config.dropRate, randomSource: randomSource)
         head = config.numClasses > 0 ? Linear(inputDimensions: d, outputDimensions: config.numClasses, rng: &rng) : nil
@@ -127,6 +130,7 @@ public final class VisionTransformer: Module {
         result.append(("blocks", blocks))
         if let norm { result.append(("norm", norm)) }
         if let attnPool { result.append(("attn_pool", attnPool)) }
+        if let seqPool { result.append(("seq_pool", seqPool)) }
         if let fcNorm { result.append(("fc_norm", fcNorm)) }
         result.append(("head_drop", headDrop))
         if let head { result.append(("head", head)) }
@@ -188,6 +192,11 @@ public final class VisionTransformer: Module {
         case .token: pooled = token(0)
         case .avg: pooled = tokens.sliced(axis: 1, layout.patchRange).mean(axis: 1)
         case .map: pooled = attnPool!(tokens.sliced(axis: 1, layout.patchRange))
+        case .seq:
+            // CCT: w = softmax over the tokens of Linear(D, 1); pooled = Σ w·x.
+            let t = tokens.shape[1]
+            let weights = seqPool!(tokens).reshaped([b, t]).softmax(axis: -1).reshaped([b, t, 1])
+            pooled = weights.matmul(tokens, transposeSelf: true).reshaped([b, d])
         }
         if let fcNorm { pooled = fcNorm(pooled) }
         guard config.distilled else {

@@ -73,13 +73,20 @@ extension Tensor {
 
     /// Reverse-mode pass from this tensor. Without `gradient` the tensor must hold one element
     /// and its gradient is 1. Leaves accumulate into `.grad`; the graph is freed afterwards.
-    public func backward(gradient: [Float]? = nil) {
+    /// `leafReady` is told of each leaf as soon as its gradient is final (every op that used it
+    /// has run), while the rest of the pass goes on: data-parallel training starts a block's
+    /// gradient allreduce there, overlapping communication with the remaining backward.
+    public func backward(gradient: [Float]? = nil, leafReady: ((Tensor) -> Void)? = nil) {
         precondition(gradient != nil || count == 1,
                      "backward() without a gradient needs a one-element tensor, got shape \(shape)")
         let order = topologicalOrder()
         accumulateGrad(gradient ?? [1])
         for node in order.reversed() {
-            guard let run = node.backwardFunction else { continue }
+            // Reverse topological order visits a leaf only after all of its consumers.
+            guard let run = node.backwardFunction else {
+                if let leafReady, node.parents.isEmpty { leafReady(node) }
+                continue
+            }
             if let g = node.grad {
                 if Profiler.isEnabled {
                     Profiler.measure(node.profileFamily) { run(g) }

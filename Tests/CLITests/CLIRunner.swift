@@ -39,9 +39,11 @@ struct CLIRunner {
     /// Starts the binary; the caller waits (or signals) it. Output is discarded unless the caller
     /// passes a pipe (which it must then read).
     func start(_ arguments: [String], stdout: Any = FileHandle.nullDevice,
-               stderr: Any = FileHandle.nullDevice) throws -> Process {
+               stderr: Any = FileHandle.nullDevice, executable: URL = CLIRunner.binary,
+               environment: [String: String]? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = CLIRunner.binary
+        process.executableURL = executable
+        if let environment { process.environment = environment }
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = stdout
@@ -53,20 +55,15 @@ struct CLIRunner {
     /// Runs the binary to completion. Output goes to files, not pipes: a long run's log would
     /// fill a pipe while the test waits for the other stream, and both sides would block.
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
+    func run(_ arguments: [String], executable: URL = CLIRunner.binary,
+             environment: [String: String]? = nil) throws -> Result {
         let id = UUID().uuidString
         let outPath = path(".stdout-\(id)"), errPath = path(".stderr-\(id)")
         FileManager.default.createFile(atPath: outPath, contents: nil)
         FileManager.default.createFile(atPath: errPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = CLIRunner.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let process = try start(arguments, stdout: out, stderr: err, executable: executable, environment: environment)
         process.waitUntilExit()
         try out.close()
         try err.close()

@@ -31,7 +31,8 @@ final class PresetTests: XCTestCase {
     }
 
     func testPresetRegistry() throws {
-        XCTAssertEqual(ViTPresets.names, ["vit-tiny", "vit-small", "vit-base", "vit-large", "hybrid-tiny", "hybrid-base"])
+        XCTAssertEqual(ViTPresets.names, ["vit-tiny", "vit-small", "vit-base", "vit-large", "hybrid-tiny", "hybrid-base",
+                                          "cct-7-3x1", "cct-2-3x2", "vit-lite-7-4"])
         for name in ViTPresets.names { XCTAssertNoThrow(try ViTPresets.config(named: name)!.validate(), name) }
         XCTAssertNil(ViTPresets.config(named: "vit-huge"))
         XCTAssertEqual(ViTPresets.config(named: "hybrid-tiny")!.gridSide, 8)

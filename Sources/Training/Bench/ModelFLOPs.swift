@@ -7,8 +7,20 @@ public enum ModelFLOPs {
     /// Forward FLOPs for one image. Norms, softmax and GELU are left out (a few percent).
     public static func forward(_ c: ViTConfig, tokens: Int) -> Double {
         let d = Double(c.embedDim), n = Double(tokens), hidden = (d * c.mlpRatio).rounded()
-        let patchPixels = Double(c.inChannels * c.patchSize * c.patchSize)
-        let patchEmbed = (n - 1) * patchPixels * d
+        let patches = Double(c.gridSide * c.gridSide)
+        var patchEmbed = patches * Double(c.inChannels * c.patchSize * c.patchSize) * d
+        if let cct = c.convTokenizer {
+            // Each conv stage at its own resolution (before its pool): out pixels · k² · in · out.
+            patchEmbed = 0
+            var side = c.imageSize, channels = c.inChannels
+            for layer in 0..<cct.layers {
+                side = (side + 2 * cct.padding - cct.kernel) / cct.stride + 1
+                let out = layer == cct.layers - 1 ? c.embedDim : cct.channels
+                patchEmbed += Double(side * side * cct.kernel * cct.kernel * channels * out)
+                channels = out
+                if cct.pool { side = (side - 1) / 2 + 1 }
+            }
+        }
         let perBlock = n * d * 3 * d      // qkv
             + 2 * n * n * d               // q·kᵀ and P·V over all heads
             + n * d * d                   // proj

@@ -27,6 +27,11 @@ public struct Checkpoint {
     public var optimizerState: [String: AdamWState]
     /// The model's dropout / drop-path generator.
     public var modelRandomState: [UInt64]
+    /// Data-parallel runs: every rank's dropout / drop-path generator, in rank order (`rng/ranks`),
+    /// the number of ranks, and the samples of the current epoch all ranks consumed together.
+    public var rankRandomStates: [[UInt64]] = []
+    public var worldSize = 1
+    public var epochPosition: Int?
     /// One JSON object per line, as the metrics log.
     public var metricsHistory: [String]
     public var bestAccuracy: Double?
@@ -79,6 +84,13 @@ public struct Checkpoint {
             try file.createGroup("rng")
             try file.write(modelRandomState.map { Int64(bitPattern: $0) }, shape: [modelRandomState.count],
                            to: "rng/model")
+            if !rankRandomStates.isEmpty {
+                let width = rankRandomStates[0].count
+                try file.write(rankRandomStates.flatMap { $0.map { Int64(bitPattern: $0) } },
+                               shape: [rankRandomStates.count, width], to: "rng/ranks")
+            }
+            try file.setAttribute("world_size", worldSize)
+            if let epochPosition { try file.setAttribute("epoch_position", epochPosition) }
             try file.setAttribute("metrics_history", metricsHistory.joined(separator: "\n"))
             if let pretrainedConfig { try file.setAttribute("pretrained_cfg", pretrainedConfig) }
             if let classNames {
@@ -128,6 +140,14 @@ public struct Checkpoint {
             }
         }
         let history = (try? file.stringAttribute("metrics_history")) ?? ""
+        var rankStates: [[UInt64]] = []
+        if file.exists("rng/ranks") {
+            let (shape, values) = try file.readInt64("rng/ranks")
+            guard shape.count == 2, shape[0] * shape[1] == values.count else {
+                throw FileFormatError(file: path, message: "rng/ranks has shape \(shape); expected [ranks, state words]")
+            }
+            rankStates = (0..<shape[0]).map { r in values[(r * shape[1])..<((r + 1) * shape[1])].map { UInt64(bitPattern: $0) } }
+        }
         var classNames: [String]?
         if file.hasAttribute("class_names") {
             let text = try file.stringAttribute("class_names")
@@ -147,6 +167,9 @@ public struct Checkpoint {
             modelRandomState: file.exists("rng/model") ? try file.readInt64("rng/model").values.map { UInt64(bitPattern: $0) } : [],
             metricsHistory: history.split(separator: "\n").map(String.init),
             bestAccuracy: try? file.doubleAttribute("best_accuracy"))
+        checkpoint.rankRandomStates = rankStates
+        checkpoint.worldSize = (try? file.intAttribute("world_size")) ?? 1
+        checkpoint.epochPosition = file.hasAttribute("epoch_position") ? try file.intAttribute("epoch_position") : nil
         checkpoint.pretrainedConfig = file.hasAttribute("pretrained_cfg") ? try file.stringAttribute("pretrained_cfg") : nil
         checkpoint.classNames = classNames
         return checkpoint

@@ -122,10 +122,10 @@ extension RunConfig {
         if let v = m.layerNormEps { r.require(v > 0 && v < 1, "layer_norm_eps", "expected a small positive number, got \(v)") }
         if let v = m.initValues { r.require(v > 0, "init_values", "expected a positive layer-scale start value, got \(v)") }
         for (key, value) in [("img_size", m.imgSize), ("patch_size", m.patchSize), ("in_chans", m.inChans),
-                             ("num_classes", m.numClasses), ("embed_dim", m.embedDim), ("depth", m.depth),
-                             ("num_heads", m.numHeads)] {
+                             ("embed_dim", m.embedDim), ("depth", m.depth), ("num_heads", m.numHeads)] {
             if let v = value { r.require(v > 0, key, "expected a positive integer, got \(v)") }
         }
+        if let v = m.numClasses { r.require(v >= 0, "num_classes", "expected 0 (no head: pooled features) or more, got \(v)") }
         for (key, value) in [("drop_rate", m.dropRate), ("attn_drop_rate", m.attnDropRate),
                              ("drop_path_rate", m.dropPathRate)] {
             if let v = value { r.require(v >= 0 && v < 1, key, "expected a probability in [0, 1), got \(v)") }

@@ -101,9 +101,19 @@ public struct TimmHubConfig {
     /// A config.json for `config`, in timm's hub format. `architecture` is a registered name of
     /// the same family (the closest by width), and `model_args` lists every argument, so timm
     /// builds this exact model from it.
-    public static func json(for c: ViTConfig, pretrainedConfig: String?, classNames: [String]?, file: String) throws -> String {
-        guard let architecture = TimmRegistry.closestName(to: c) else {
-            throw FileFormatError(file: file, message: "timm registers no ViT family with this model's options (LayerNorm eps \(c.layerNormEps), pooling \(c.globalPool.rawValue), activation \(c.activation.rawValue)); export --format hf, or the weights alone with --weights-only")
+    /// `note` says when timm will build another LayerNorm eps than the weights were made with
+    /// (an HF ViT's 1e-12): timm's model_args cannot set eps.
+    public static func json(for c: ViTConfig, pretrainedConfig: String?, classNames: [String]?, file: String) throws
+        -> (json: String, note: String?) {
+        var note: String?
+        if c.distilled && !c.distillationHead && c.numClasses > 0 {
+            throw FileFormatError(file: file, message: "timm's distilled DeiT has a class and a distillation head; this model (Hugging Face DeiTForImageClassification) has the class head alone, so timm cannot load it strictly")
+        }
+        guard let architecture = TimmRegistry.closestName(to: c) ?? TimmRegistry.closestName(to: c, matchingEps: false) else {
+            throw FileFormatError(file: file, message: "timm registers no ViT family with this model's options (pooling \(c.globalPool.rawValue), activation \(c.activation.rawValue), prefix tokens \(c.prefixTokenCount)); export --format hf")
+        }
+        if let built = TimmRegistry.config(named: architecture)?.layerNormEps, built != c.layerNormEps {
+            note = "timm builds \(architecture) with LayerNorm eps \(built), the weights use \(c.layerNormEps) (model_args cannot set eps; logits move by about that much)"
         }
         var args: [String: Any] = [
             "img_size": c.imageSize, "patch_size": c.patchSize, "in_chans": c.inChannels, "num_classes": c.numClasses,
@@ -120,6 +130,6 @@ public struct TimmHubConfig {
                                      "global_pool": c.globalPool.rawValue, "model_args": args, "pretrained_cfg": pretrained]
         if let classNames, classNames.count == c.numClasses { object["label_names"] = classNames }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Foundation.Data()
-        return String(decoding: data, as: UTF8.self)
+        return (String(decoding: data, as: UTF8.self), note)
     }
 }

@@ -53,7 +53,8 @@ public final class ProgressHook: TrainerHook {
         smoothedRate = smoothedRate.map { (1 - a) * $0 + a * m.imagesPerSecond } ?? m.imagesPerSecond
         runningLoss = m.loss.isFinite ? (runningLoss.map { (1 - a) * $0 + a * m.loss } ?? m.loss) : runningLoss
         runningAccuracy = runningAccuracy.map { (1 - a) * $0 + a * m.accuracy } ?? m.accuracy
-        batchSize = Double(trainer.config.train.batchSize)
+        // The rate is over all ranks of a data-parallel run, so a step takes the global batch.
+        batchSize = Double(trainer.config.train.batchSize * (trainer.dataParallel?.size ?? 1))
         let text = render(m, totalSteps: trainer.totalSteps, epochs: trainer.config.train.epochs)
         if isTerminal {
             write("\r\u{1B}[2K" + text)

@@ -42,6 +42,7 @@ struct BenchCommand: ParsableCommand {
                 return
             }
             let setup = try RunSetup(config: runConfig, loadInitialWeights: false)
+            if try runDistributedSection(setup: setup) { return }
             let result = try Benchmark.run(setup: setup, configName: config, steps: max(1, steps))
             print(json ? try encode(result) : result.text)
         }
@@ -52,5 +53,16 @@ struct BenchCommand: ParsableCommand {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Under mpirun with 2+ ranks the bench measures data parallelism (Bench/DistributedBench.swift)
+    /// instead of the single-process report; rank 0 prints. False when not distributed.
+    private func runDistributedSection(setup: RunSetup) throws -> Bool {
+        let world = try Communicator.fromEnvironment()
+        guard world.isDistributed else { return false }
+        let result = try DistributedBench.run(setup: setup, communicator: world, steps: max(2, steps))
+        if world.rank == 0 { print(json ? try encode(result) : result.text) }
+        world.finalize()
+        return true
     }
 }

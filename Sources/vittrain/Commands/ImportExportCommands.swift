@@ -91,7 +91,9 @@ struct ExportCommand: ParsableCommand {
             let state: StateDictionary
             switch format {
             case .timm:
-                json = try TimmHubConfig.json(for: m, pretrainedConfig: saved.pretrainedConfig, classNames: saved.classNames, file: checkpoint)
+                let timm = try TimmHubConfig.json(for: m, pretrainedConfig: saved.pretrainedConfig, classNames: saved.classNames, file: checkpoint)
+                json = timm.json
+                if let note = timm.note { print("note: \(note)") }
                 state = saved.stateDictionary
             case .hf:
                 guard HuggingFaceConfig.hasClass(for: m) else {

@@ -32,11 +32,31 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
+        // Under mpirun this process is one rank (Training/Distributed); otherwise a world of one.
+        let world = try reportingErrors { try Communicator.fromEnvironment() }
+        do {
             let session = try TrainingSession.start(configPath: config, overrides: overrides,
-                                                    resume: resume || resumeFrom != nil, resumeFrom: resumeFrom)
+                                                    resume: resume || resumeFrom != nil, resumeFrom: resumeFrom,
+                                                    world: world)
             session.trainer.stopAfterEpoch = stopAfterEpoch
             _ = try session.run()
+            world.finalize()
+        } catch let error as DistributedError where error.isAgreed {
+            // Every rank knows; rank 0 carries the message. All leave MPI cleanly.
+            world.finalize()
+            if error.isReportedElsewhere { throw ExitCode.failure }
+            throw CLIError("\(error)")
+        } catch let error as TrainingError {
+            // Gradients are averaged first, so every rank stops at the same step: rank 0 reports.
+            world.finalize()
+            if world.rank > 0 { throw ExitCode.failure }
+            throw CLIError("\(error)")
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as DistributedError {
+            throw CLIError("\(error)")  // names its rank already
+        } catch {
+            throw CLIError(world.isDistributed ? "rank \(world.rank): \(error)" : "\(error)")
         }
     }
 }

@@ -1,4 +1,6 @@
 // One `vittrain train` invocation: config, resume point, setup, hooks, signals, and the run.
+// Under mpirun every rank runs a session; only rank 0 has hooks (progress, metrics, checkpoints,
+// attention snapshots) and writes the log, and the setup's errors are agreed on and reported once.
 
 import Data
 import Foundation
@@ -16,11 +18,31 @@ final class TrainingSession {
         self.checkpointHook = checkpointHook
     }
 
+    /// Rank 0 writes the run's messages; the other ranks of a distributed run stay quiet.
+    nonisolated(unsafe) static var isLogging = true
+
     static func log(_ line: String) {
+        guard isLogging else { return }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    static func start(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?) throws -> TrainingSession {
+    static func start(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?,
+                      world: Communicator = .single) throws -> TrainingSession {
+        isLogging = world.rank == 0
+        // Every rank reads the config, the checkpoint and the data; one failure stops them all.
+        let (config, checkpoint, setup) = try world.agree {
+            let (config, checkpoint) = try readConfig(configPath: configPath, overrides: overrides, resume: resume, resumeFrom: resumeFrom)
+            ComputeSettings.apply(config.train, log: log)
+            return (config, checkpoint, try RunSetup(config: config, loadInitialWeights: checkpoint == nil))
+        }
+        let trainer = try Trainer(setup: setup, resumeFrom: checkpoint, communicator: world, log: log)
+        let session = TrainingSession(trainer: trainer, checkpointHook: CheckpointHook(directory: setup.runDirectory, section: config.checkpoint, log: log))
+        if world.rank == 0 { try session.addRankZeroHooks(checkpoint: checkpoint) }
+        session.installSignalHandlers()
+        return session
+    }
+
+    private static func readConfig(configPath: String?, overrides: [String], resume: Bool, resumeFrom: String?) throws -> (RunConfig, Checkpoint?) {
         var config: RunConfig
         var checkpoint: Checkpoint?
         if let configPath {
@@ -42,12 +64,15 @@ final class TrainingSession {
             }
             checkpoint = saved
         }
-        ComputeSettings.apply(config.train, log: log)
-        let setup = try RunSetup(config: config, loadInitialWeights: checkpoint == nil)
-        let trainer = try Trainer(setup: setup, resumeFrom: checkpoint, log: log)
+        return (config, checkpoint)
+    }
+
+    /// The run's outputs: config copy, progress, metrics log, checkpoints, attention snapshots.
+    private func addRankZeroHooks(checkpoint: Checkpoint?) throws {
+        let setup = trainer.setup, config = trainer.config, log = TrainingSession.log
         let directory = setup.runDirectory
         try Data(config.jsonString().utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("config.json")), options: .atomic)
-        let checkpoints = CheckpointHook(directory: directory, section: config.checkpoint, log: log)
+        let checkpoints = checkpointHook
         trainer.hooks = [
             ProgressHook(logEvery: config.train.logEvery),
             MetricsLogHook(path: (directory as NSString).appendingPathComponent("metrics.jsonl"), logEvery: config.train.logEvery),
@@ -59,13 +84,11 @@ final class TrainingSession {
                                                            fullMaps: config.eval.fullMaps, log: log), at: 2)
         }
         let model = setup.model.config
-        log("vittrain: \(config.model.arch) (dim \(model.embedDim), depth \(model.depth), heads \(model.numHeads), \(model.imageSize)px / patch \(model.patchSize), \(model.numClasses) classes, \(setup.model.parameterCount) parameters) on \(config.data.dataset): \(setup.trainSet.count) train / \(setup.valSet.count) val images, \(Parallel.threadCount) threads")
+        let ranks = trainer.dataParallel.map { ", \($0.size) ranks × batch \(config.train.batchSize) (global batch \($0.size * config.train.batchSize))" } ?? ""
+        log("vittrain: \(config.model.arch) (dim \(model.embedDim), depth \(model.depth), heads \(model.numHeads), \(model.imageSize)px / patch \(model.patchSize), \(model.numClasses) classes, \(setup.model.parameterCount) parameters) on \(config.data.dataset): \(setup.trainSet.count) train / \(setup.valSet.count) val images, \(Parallel.threadCount) threads\(trainer.dataParallel == nil ? "" : " per rank")\(ranks)")
         for note in setup.notes { log(note) }
         if let checkpoint { log("resuming at epoch \(checkpoint.epoch + 1), batch \(checkpoint.batchInEpoch), step \(checkpoint.step)") }
         log("writing to \(directory)")
-        let session = TrainingSession(trainer: trainer, checkpointHook: checkpoints)
-        session.installSignalHandlers()
-        return session
     }
 
     /// SIGINT / SIGTERM finish the current step, write a checkpoint and exit 0; a second
@@ -91,12 +114,13 @@ final class TrainingSession {
 
     func run() throws -> RunEnd {
         let end = try trainer.run()
+        let launcher = trainer.dataParallel.map { "mpirun -np \($0.size) " } ?? ""
         switch end {
         case .finished:
             let best = trainer.bestAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a"
             TrainingSession.log("done: \(trainer.epoch) epochs, \(trainer.step) steps, best val acc \(best); checkpoints in \(checkpointHook.directory)")
         case .interrupted:
-            TrainingSession.log("resume with: vittrain train --resume-from \(checkpointHook.lastPath)")
+            TrainingSession.log("resume with: \(launcher)vittrain train --resume-from \(checkpointHook.lastPath)")
         case .paused:
             TrainingSession.log("stopped after epoch \(trainer.epoch) as asked; continue with --resume (or --resume-from \(checkpointHook.lastPath))")
         }
