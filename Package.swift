@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // vittrain: train, fine-tune, evaluate and explain Vision Transformers on a CPU.
 // Dependency direction (DESIGN.md): vittrain → Training, Interpret → Models → NN → Tensor → C shims;
-// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, safetensors) on C shims only;
+// Data depends on Tensor and FileFormats only; FileFormats (HDF5, PNG, JPEG, safetensors) on C shims only;
 // Hub (Hugging Face Hub downloads, used by Training) on CCurl, Data (progress bar) and FileFormats.
 import PackageDescription
 
@@ -34,6 +34,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -45,7 +47,7 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG"]),
+        .target(name: "FileFormats", dependencies: ["CHDF5", "CPNG", "CJPEG"]),
         .target(name: "Models", dependencies: ["NN", "FileFormats"]),
         .target(name: "Data", dependencies: ["Tensor", "FileFormats", "CZlib"]),
         // The Hugging Face Hub client (hf: references → files in huggingface_hub's cache layout).

@@ -26,18 +26,7 @@ public enum PNG {
     /// samples keep their high byte, and alpha (or tRNS transparency) is dropped — the same
     /// pixels as PIL's `Image.open(p).convert("RGB")` for 8-bit files. Gamma chunks are ignored.
     public static func read(_ path: String) throws -> RGBImage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw FileFormatError(file: path, message: "no such file")
-            }
-            if isDirectory.boolValue { throw FileFormatError(file: path, message: "is a directory, expected a PNG file") }
-            throw FileFormatError(file: path, message: "cannot read file: \((error as NSError).localizedDescription)")
-        }
-        return try decode(data, name: path)
+        try decode(try ImageFile.contents(of: path, expected: "a PNG file"), name: path)
     }
 
     /// Decodes PNG bytes (see `read`); `name` is used in error messages.

@@ -39,6 +39,14 @@ public struct AttentionDumpOptions {
     public var rollout: AttentionRollout
     /// Also store the full `[B, H, T, T]` maps of every layer in attention.h5.
     public var storeFullMaps: Bool
+    /// Further methods' maps (head max/min, DINO masks, chefer2021, …): an overlay `<name>.png` per
+    /// image, a view on the page and a dataset `<name>` in attention.h5 each.
+    public var methods: [MethodMap] = []
+    /// One colour scale for all CLS maps of an image (every layer and head, so a uniform layer looks
+    /// flat); false stretches each map to its own min–max (`--scale per-map`).
+    public var sharedScale = true
+    /// faithfulness.svg was written beside the page (by the scoreboard), so the page shows it.
+    public var scoreboard = false
 
     public init(displaySize: Int = 256, gridCellSize: Int = 96, style: OverlayStyle = OverlayStyle(),
                 rollout: AttentionRollout = .standard, storeFullMaps: Bool = true) {
@@ -80,6 +88,9 @@ public enum AttentionDump {
         guard options.displaySize > 0, options.gridCellSize > 0 else {
             throw InterpretError("attention dump: display size \(options.displaySize) and grid cell size \(options.gridCellSize) must be positive")
         }
+        for method in options.methods where method.maps.shape != [snapshot.images, snapshot.patches] {
+            throw InterpretError("attention dump: method \(method.name) has maps \(method.maps.shape), expected [\(snapshot.images), \(snapshot.patches)]")
+        }
         try ReportFiles.makeDirectory(directory)
         let folders = images.enumerated().map { String(format: "%03d_", $0.offset) + ReportFiles.safeName($0.element.name) }
         var pngPaths: [String] = []
@@ -96,6 +107,15 @@ public enum AttentionDump {
                 return folder + "/" + file
             }
             let input = try save(base, "input.png")
+            // The image's shared scale: the range of all its CLS maps over layers and heads.
+            var low = Float.infinity, high = -Float.infinity
+            for layer in 0..<snapshot.layers {
+                for head in 0..<snapshot.heads {
+                    for v in snapshot.clsMap(layer: layer, image: index, head: head).values { low = min(low, v); high = max(high, v) }
+                }
+            }
+            var layerStyle = options.style
+            if options.sharedScale { layerStyle.normalisation = .fixed(low: low, high: high) }
             // Layers are drawn and encoded in parallel; each writes only its own files and slot.
             var results = [Result<(files: [String], row: [RGBImage?]), Error>?](repeating: nil, count: snapshot.layers)
             results.withUnsafeMutableBufferPointer { slots in
@@ -107,10 +127,10 @@ public enum AttentionDump {
                         for (k, map) in maps.enumerated() {
                             let file = k < snapshot.heads ? String(format: "layer%02d_head%02d.png", layer, k)
                                                           : String(format: "layer%02d_mean.png", layer)
-                            try ReportFiles.writePNG(Overlay.blend(map, over: base, style: options.style),
+                            try ReportFiles.writePNG(Overlay.blend(map, over: base, style: layerStyle),
                                                      to: directory + "/" + folder + "/" + file)
                             files.append(folder + "/" + file)
-                            row.append(Overlay.blend(map, over: cellBase, style: options.style))
+                            row.append(Overlay.blend(map, over: cellBase, style: layerStyle))
                         }
                         return (files, row)
                     }
@@ -124,25 +144,60 @@ public enum AttentionDump {
                 gridRows.append(row)
                 pngPaths += files.map { directory + "/" + $0 }
             }
+            // The head means of every layer, on the image's shared scale, as an animated PNG.
+            let animation = folder + "/layers.png"
+            try AtomicFile.write(try LayerAnimation.encode((0..<snapshot.layers).map {
+                Overlay.blend(snapshot.headMeanMap(layer: $0, image: index), over: base, style: layerStyle)
+            }), to: directory + "/" + animation)
+            pngPaths.append(directory + "/" + animation)
             let rolloutMap = snapshot.rolloutMap(image: index)
             let rollout = try save(Overlay.blend(rolloutMap, over: base, style: options.style), "rollout.png")
-            gridRows.append([Overlay.blend(rolloutMap, over: cellBase, style: options.style), cellBase])
+            // Rollout and the input get columns of their own (first row), so no head label sits over them.
+            for row in gridRows.indices {
+                gridRows[row] += row == 0 ? [Overlay.blend(rolloutMap, over: cellBase, style: options.style), cellBase] : [nil, nil]
+            }
             let grid = GridImage.tile(gridRows, spacing: 4,
-                                      rowLabels: (0..<snapshot.layers).map { "L\($0)" } + ["ROLLOUT"],
-                                      columnLabels: (0..<snapshot.heads).map { "H\($0)" } + ["MEAN"])
-            let gridFile = try save(grid, "grid.png")
+                                      rowLabels: (0..<snapshot.layers).map { "L\($0)" },
+                                      columnLabels: (0..<snapshot.heads).map { "H\($0)" } + ["MEAN", "ROLLOUT", "INPUT"])
+            // The bar gives the layer maps' scale (shared) or, per map, the widest range among them.
+            let gridFile = try save(ColourBar.appended(below: grid, colormap: options.style.colormap,
+                                                       low: options.sharedScale ? low : 0, high: options.sharedScale ? high : 1), "grid.png")
+            // Raw attention (last layer, head mean) beside rollout beside every further method, each on its own scale.
+            let lastMean = snapshot.headMeanMap(layer: snapshot.layers - 1, image: index)
+            var compareCells: [RGBImage?] = [cellBase, Overlay.blend(lastMean, over: cellBase, style: options.style),
+                                              Overlay.blend(rolloutMap, over: cellBase, style: options.style)]
+            var compareLabels = ["INPUT", "L\(snapshot.layers - 1) MEAN", "ROLLOUT"]
+            for method in options.methods where method.name != "head_min" {
+                let map = ScalarMap(width: gridWidth, height: gridHeight, values: Array(
+                    method.maps.data[(index * snapshot.patches)..<((index + 1) * snapshot.patches)]))
+                compareCells.append(Overlay.blend(map, over: cellBase, style: options.style))
+                compareLabels.append(method.name.uppercased().replacingOccurrences(of: "_", with: " "))
+            }
+            let compare = try save(ColourBar.appended(below: GridImage.tile([compareCells], spacing: 4, columnLabels: compareLabels),
+                                                      colormap: options.style.colormap, low: 0, high: 1), "compare.png")
+            let methodViews = try options.methods.map { method -> DumpPage.Method in
+                let map = ScalarMap(width: gridWidth, height: gridHeight, values: Array(
+                    method.maps.data[(index * snapshot.patches)..<((index + 1) * snapshot.patches)]))
+                return DumpPage.Method(name: method.name, caption: method.caption,
+                                       file: try save(Overlay.blend(map, over: base, style: options.style), method.name + ".png"))
+            }
             pages.append(DumpPage.Image(
                 name: item.name, label: item.label, prediction: item.prediction, input: input,
-                layers: layerFiles, rollout: rollout, grid: gridFile,
+                layers: layerFiles, rollout: rollout, grid: gridFile, compare: compare, animation: animation, methods: methodViews,
+                scale: options.sharedScale ? [low, high] : nil,
                 clsEntropy: perLayerHead(snapshot.clsEntropy, snapshot, image: index),
                 rowEntropy: perLayerHead(snapshot.rowEntropy, snapshot, image: index),
                 distance: perLayerHead(snapshot.distance, snapshot, image: index)))
         }
         try writeTables(snapshot, names: images.map(\.name), to: directory)
-        try writeArrays(snapshot, images: images, attentions: options.storeFullMaps ? attentions : [], to: directory + "/attention.h5")
+        try ReportFiles.writeText(ExplainPlots.entropy(snapshot), to: directory + "/entropy.svg")
+        try ReportFiles.writeText(ExplainPlots.distance(snapshot), to: directory + "/distance.svg")
+        try writeArrays(snapshot, images: images, attentions: options.storeFullMaps ? attentions : [],
+                        methods: options.methods, to: directory + "/attention.h5")
         let page = DumpPage(layers: snapshot.layers, heads: snapshot.heads, grid: [gridHeight, gridWidth],
                             rolloutFusion: options.rollout.fusion.rawValue, rolloutDiscard: options.rollout.discardRatio,
-                            colormap: options.style.colormap.rawValue, images: pages)
+                            colormap: options.style.colormap.rawValue, colourBar: ColourBar.css(options.style.colormap),
+                            scoreboard: options.scoreboard ? "faithfulness.svg" : nil, images: pages)
         let indexPath = directory + "/index.html"
         try ReportFiles.writeText(try page.html(), to: indexPath)
         return AttentionDumpSummary(directory: directory, indexPath: indexPath, pngPaths: pngPaths, snapshot: snapshot)
@@ -192,14 +247,15 @@ public enum AttentionDump {
             values: ["mean_distance": nested(s.distance)])), to: directory + "/distance.json")
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
             ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
     /// attention.h5: the measures (same names and shapes as AttentionSnapshot), the images and,
     /// when given, the full maps `attention/layerLL` `[B, H, T, T]`; gzip level 4.
-    static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor], to path: String) throws {
+    static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor],
+                            methods: [MethodMap] = [], to path: String) throws {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             defer { file.close() }
@@ -214,6 +270,10 @@ public enum AttentionDump {
             try file.write(s.distance.data, shape: s.distance.shape, to: "distance", compression: 4)
             try file.write(s.registerShare.data, shape: s.registerShare.shape, to: "register_share", compression: 4)
             try file.setAttribute("tokens", try ReportFiles.json(s.layout.tokenNames.prefix(s.layout.prefixCount).map { $0 }))
+            for method in methods {
+                let array = method.stored ?? method.maps
+                try file.write(array.data, shape: array.shape, to: method.name, compression: 4)
+            }
             for (index, item) in images.enumerated() {
                 try file.write(item.image.pixels, shape: [item.image.height, item.image.width, 3],
                                to: String(format: "images/%03d", index), compression: 4)

@@ -62,7 +62,8 @@ public struct ImageEmbeddings: Encodable {
     }
 
     /// Writes `embeddings.h5` (datasets cls, rollout_weighted [B, D], cls_similarity,
-    /// rollout_similarity [B, B]; attribute names as JSON) and `embeddings.json` into `directory`.
+    /// rollout_similarity [B, B]; attribute names as JSON), `embeddings.json` and the heatmaps
+    /// `similarity.svg` into `directory`.
     public func writeEmbeddings(to directory: String) throws {
         try ReportFiles.makeDirectory(directory)
         let b = names.count, d = cls.first?.count ?? 0
@@ -76,5 +77,6 @@ public struct ImageEmbeddings: Encodable {
             try file.write(rolloutSimilarity.flatMap { $0 }, shape: [b, b], to: "rollout_similarity")
         }
         try ReportFiles.writeText(try ReportFiles.json(self), to: directory + "/embeddings.json")
+        try ReportFiles.writeText(ExplainPlots.similarity(self), to: directory + "/similarity.svg")
     }
 }

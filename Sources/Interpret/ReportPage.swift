@@ -42,7 +42,8 @@ struct ReportPage: Encodable {
 <body>
 <h1>Attention during training</h1>
 <p class="note">The fixed probe images' CLS→patch attention, per epoch and layer: pick a head, the head
-mean or the rollout over all layers (Abnar &amp; Zuidema 2020). Each map is normalised to its own range.</p>
+mean or the rollout over all layers (Abnar &amp; Zuidema 2020). Head maps of a probe share one colour
+scale over all epochs, layers and heads (0 to its largest weight), so epochs compare; rollout is normalised per map.</p>
 <div class="controls">
   <label>View <select id="view"></select></label>
   <label>Epoch <input type="range" id="epoch" min="0" value="0"> <span id="epochText"></span></label>
@@ -113,7 +114,7 @@ function show() {
   });
   layerSlider.disabled = view === "rollout";
   $("epochText").textContent = "epoch " + epoch + " (" + (e + 1) + " / " + M.epochs.length + ")";
-  $("layerText").textContent = (layer + 1) + " / " + M.layers;
+  $("layerText").textContent = "layer " + layer + " (0–" + (M.layers - 1) + ")";   // 0-based, as files and tables
   $("entropy").innerHTML = table("CLS-row entropy (nats)", M.entropy[e], 3);
   $("distance").innerHTML = table("Mean attention distance (patches)", M.distance[e], 2);
   const marker = document.getElementById("marker");

@@ -58,7 +58,8 @@ public enum TrainingReport {
 
     /// Writes `directory/index.html` and the map PNGs for the record at `record`.
     ///
-    /// Maps are stored at the patch-grid resolution (gh × gw pixels, coloured, normalised per map)
+    /// Maps are stored at the patch-grid resolution (gh × gw pixels, coloured; head maps on one scale
+    /// per probe across epochs, rollout normalised per map)
     /// and scaled and blended over the probe image by the browser, which keeps a report of many
     /// epochs × layers × heads small. Files: `probeBB.png`, `maps/pBB/eEEEE/lLL_hHH.png`,
     /// `lLL_mean.png`, `rollout.png`.
@@ -82,12 +83,25 @@ public enum TrainingReport {
         }
         var entropy: [[[Float]]] = []   // [epoch][layer][head], mean over probes
         var distance: [[[Float]]] = []
+        // One colour scale per probe over all epochs, layers and heads (0 to its largest CLS weight),
+        // so a still-uniform early epoch looks flat instead of as sharp as a trained one.
+        var probeHigh = [Float](repeating: 0, count: record.probeCount)
+        for epoch in epochs {
+            let cls = try record.read(epoch: epoch).cls   // [L, B, H, N]
+            let perProbe = record.heads * record.patches
+            for (i, v) in cls.data.enumerated() {
+                let b = (i / perProbe) % record.probeCount
+                probeHigh[b] = max(probeHigh[b], v)
+            }
+        }
         for epoch in epochs {
             let data = try record.read(epoch: epoch)
             let (l, n, h, bCount) = (record.layers, record.patches, record.heads, record.probeCount)
-            func map(_ values: ArraySlice<Float>) -> RGBImage {
-                Overlay.heatmap(ScalarMap(width: record.gridWidth, height: record.gridHeight, values: Array(values)),
-                                width: record.gridWidth, height: record.gridHeight, style: style)
+            func map(_ values: ArraySlice<Float>, probe: Int? = nil) -> RGBImage {
+                var drawn = style
+                if let probe { drawn.normalisation = .fixed(low: 0, high: max(probeHigh[probe], .leastNormalMagnitude)) }
+                return Overlay.heatmap(ScalarMap(width: record.gridWidth, height: record.gridHeight, values: Array(values)),
+                                       width: record.gridWidth, height: record.gridHeight, style: drawn)
             }
             for b in 0..<bCount {
                 let folder = String(format: "maps/p%02d/e%04d", b, epoch)
@@ -98,9 +112,9 @@ public enum TrainingReport {
                         let start = ((layer * bCount + b) * h + head) * n
                         let values = data.cls.data[start..<(start + n)]
                         for j in 0..<n { mean[j] += values[values.startIndex + j] / Float(h) }
-                        try ReportFiles.writePNG(map(values), to: directory + "/" + folder + String(format: "/l%02d_h%02d.png", layer, head))
+                        try ReportFiles.writePNG(map(values, probe: b), to: directory + "/" + folder + String(format: "/l%02d_h%02d.png", layer, head))
                     }
-                    try ReportFiles.writePNG(map(mean[...]), to: directory + "/" + folder + String(format: "/l%02d_mean.png", layer))
+                    try ReportFiles.writePNG(map(mean[...], probe: b), to: directory + "/" + folder + String(format: "/l%02d_mean.png", layer))
                     pngCount += h + 1
                 }
                 try ReportFiles.writePNG(map(data.rollout.data[(b * n)..<((b + 1) * n)]), to: directory + "/" + folder + "/rollout.png")

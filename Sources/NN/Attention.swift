@@ -11,6 +11,8 @@ public final class Attention: Module {
     public let projDrop: Dropout
     public let randomSource: RandomSource
     public var isTraining = false
+    /// When set, each backward pass through this layer stores ∂L/∂P here (class-specific relevance).
+    public var probabilityGradientSink: AttentionProbabilityGradient?
 
     public init(dimensions: Int, heads: Int, qkvBias: Bool = true, attentionDropout: Float = 0,
                 projectionDropout: Float = 0, randomSource: RandomSource, rng: inout RandomGenerator) {
@@ -36,7 +38,8 @@ public final class Attention: Module {
         let (mixed, probabilities) = Profiler.measure(.attention) {
             Tensor.multiHeadAttention(
                 qkv: packed, heads: heads, scale: scale, dropout: isTraining ? attentionDropout : 0,
-                rng: &randomSource.generator, keepProbabilities: keepProbabilities)
+                rng: &randomSource.generator, keepProbabilities: keepProbabilities,
+                probabilityGradient: probabilityGradientSink)
         }
         return (projDrop(proj(mixed)), probabilities)
     }

@@ -13,7 +13,7 @@ struct VitTrain: ParsableCommand {
         abstract: "Train, fine-tune, evaluate and explain Vision Transformers on a CPU.",
         version: version,
         subcommands: [TrainCommand.self, InspectCommand.self, ImportCommand.self, ExportCommand.self,
-                      DataCommand.self, BenchCommand.self, EvalCommand.self, ReportCommand.self],
+                      DataCommand.self, BenchCommand.self, EvalCommand.self, ExplainCommand.self, ReportCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

@@ -26,15 +26,18 @@ final class AttentionDumpTests: XCTestCase {
         let attentions = try fixtureAttentions()
         let dir = try temporaryDirectory("dump")
         let summary = try AttentionDump.write(images: images(2), attentions: attentions, gridHeight: 8, gridWidth: 8, to: dir)
-        // Per image: input, 2 layers × (3 heads + mean), rollout, grid.
-        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 4 + 1 + 1))
+        // Per image: input, 2 layers × (3 heads + mean), layer animation, rollout, grid, compare.
+        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 4 + 1 + 1 + 1 + 1))
         for path in summary.pngPaths {
             let png = try PNG.read(path)
             if path.hasSuffix("grid.png") {
-                // 3 rows (2 layers + rollout) × 4 columns of 96 px cells, 4 px spacing, labels at scale 2.
-                let labelWidth = (7 * 4 - 1) * 2 + 4, labelHeight = 10 + 4
-                XCTAssertEqual(png.width, 4 + labelWidth + 4 * 100, path)
-                XCTAssertEqual(png.height, 4 + labelHeight + 3 * 100, path)
+                // 2 rows (layers) × 6 columns (3 heads, mean, rollout, input) of 96 px cells, 4 px
+                // spacing, labels at scale 2, then the colour bar (6 + 10 + 3 + 10 + 6 px).
+                let labelWidth = (2 * 4 - 1) * 2 + 4, labelHeight = 10 + 4
+                XCTAssertEqual(png.width, 4 + labelWidth + 6 * 100, path)
+                XCTAssertEqual(png.height, 4 + labelHeight + 2 * 100 + 35, path)
+            } else if path.hasSuffix("compare.png") {
+                XCTAssertGreaterThan(png.width, 3 * 96, path)   // input, last-layer mean, rollout
             } else {
                 XCTAssertEqual([png.width, png.height], [256, 256], path)
             }

@@ -100,9 +100,10 @@ final class AttentionRecordTests: XCTestCase {
         XCTAssertEqual([probe.width, probe.height], [160, 160])
         let map = try PNG.read(report + "/maps/p01/e0002/l01_h02.png")
         XCTAssertEqual([map.width, map.height], [8, 8])
-        // Epoch 1 is uniform attention: a constant map, drawn at the cold end of jet everywhere.
+        // Epoch 1 is uniform attention: a constant map, drawn in one colour (on the probe's scale over
+        // all epochs, so it is not stretched into false contrast).
         let flat = try PNG.read(report + "/maps/p00/e0001/l00_mean.png")
-        XCTAssertEqual(Set(stride(from: 0, to: flat.pixels.count, by: 3).map { flat.pixels[$0 + 2] }), [127])
+        XCTAssertEqual(Set(stride(from: 0, to: flat.pixels.count, by: 3).map { flat.pixels[$0 + 2] }).count, 1)
         XCTAssertNotEqual(Set(map.pixels).count, 1, "a real map has contrast")
         let html = try String(contentsOfFile: summary.indexPath, encoding: .utf8)
         XCTAssertTrue(html.contains("\"epochs\":[1,2,3]"), "epochs in the manifest")

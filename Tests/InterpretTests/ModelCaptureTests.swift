@@ -37,7 +37,8 @@ final class ModelCaptureTests: XCTestCase {
         let dir = try temporaryDirectory("model")
         let summary = try AttentionDump.write(images: explained, attentions: captured.attentions,
                                               gridHeight: captured.gridHeight, gridWidth: captured.gridWidth, to: dir)
-        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 3 + 2))
+        // Per image: input, 2 layers × (2 heads + mean), rollout, grid, compare and the layer animation.
+        XCTAssertEqual(summary.pngPaths.count, 2 * (1 + 2 * 3 + 4))
         let embeddings = try captured.embeddings(names: ["img0", "img1"])
         XCTAssertEqual(embeddings.cls[0].count, 24)
         XCTAssertEqual(embeddings.clsSimilarity[0][0], 1, accuracy: 1e-5)

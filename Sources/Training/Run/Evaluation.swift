@@ -25,8 +25,10 @@ public enum Evaluation {
     /// A label outside the head's classes throws `LabelRangeError` (the caller names the data).
     public static func run(model: VisionTransformer, loader: DataLoader, numClasses: Int,
                            onBatch: ((Batch, Tensor) throws -> Void)? = nil) throws -> EvalMetrics {
+        // Restore whatever mode the caller had (a trainer mid-epoch, or an eval-only model).
+        let wasTraining = model.isTraining
         model.setTraining(false)
-        defer { model.setTraining(true) }
+        defer { model.setTraining(wasTraining) }
         var lossSum = 0.0, correct = 0, count = 0
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: numClasses), count: numClasses)
         let iterator = loader.batches(epoch: 0, startBatch: 0)

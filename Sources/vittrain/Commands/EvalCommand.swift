@@ -35,7 +35,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write attention overlays, grids, tables, arrays and index.html here.")
     var dumpAttention: String?
 
-    @Option(parsing: .upToNextOption, help: "PNG images to explain (default: the first --probe-images validation images).")
+    @Option(parsing: .upToNextOption, help: "PNG or JPEG images (or folders) to explain, preprocessed as `explain` does; without --data no dataset is scored (default: the first --probe-images validation images).")
     var images: [String] = []
 
     @Option(help: "How many validation images to explain when no --images are given.")
@@ -49,6 +49,14 @@ struct EvalCommand: ParsableCommand {
 
     @Flag(help: "Evaluate the checkpoint's model EMA (group ema/, written with train.model_ema) instead of its weights.")
     var ema = false
+
+    @Option(help: "Write the confusion matrix here as CSV when there are more than 20 classes (default: beside the checkpoint).")
+    var confusion: String?
+
+    @OptionGroup var explain: ExplainOptions
+
+    @Flag(help: "With --dump-attention: also score each method's maps by deletion / insertion (faithfulness.csv, .svg).")
+    var score = false
 
     @Option(help: "GEMM precision, as torch.set_float32_matmul_precision: highest (fp32) or medium (bf16 inputs, fp32 accumulation; CPUs with AVX-512 BF16).")
     var matmulPrecision = MatmulPrecision.highest.rawValue
@@ -65,6 +73,17 @@ struct EvalCommand: ParsableCommand {
             if let dumpAttention { try Directory.create(dumpAttention, name: "--dump-attention") }
             if let embeddings { try Directory.create(embeddings, name: "--embeddings") }
             ComputeSettings.apply(precision: precision)
+            if !images.isEmpty && data == nil && predictions == nil {
+                // Outside photos only: the same run as `vittrain explain`, and no dataset is scored.
+                guard dumpAttention != nil || embeddings != nil else {
+                    throw CLIError("--images: also give --dump-attention DIR (maps and page) or --embeddings DIR")
+                }
+                let explained = try ExplainModel(checkpoint: checkpoint, options: explain)
+                for directory in [dumpAttention, embeddings].compactMap({ $0 }) {
+                    try ExplainRun.run(explained, paths: images, options: explain, to: directory, score: score, step: 1)
+                }
+                return
+            }
             let saved = try Checkpoint.read(checkpoint)
             let model = try saved.makeModel(file: checkpoint, ema: ema)
             let dataset = try openDataset(saved.config, model: model.config)
@@ -92,7 +111,14 @@ struct EvalCommand: ParsableCommand {
                 throw DataPathError(path: data ?? RunSetup.dataName(saved.config.data, split: .test), error)
             }
             print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * metrics.accuracy, metrics.loss, metrics.count))
-            print(Self.confusionTable(metrics.confusion, names: dataset.classNames))
+            if metrics.confusion.count > 20 {
+                let path = confusion ?? ((checkpoint as NSString).deletingPathExtension + "-confusion.csv")
+                try Self.writeConfusion(metrics.confusion, names: dataset.classNames, to: path)
+                print(Self.topConfusions(metrics.confusion, names: dataset.classNames))
+                print("confusion matrix (\(metrics.confusion.count) classes) → \(path)")
+            } else {
+                print(Self.confusionTable(metrics.confusion, names: dataset.classNames))
+            }
             if let predictions {
                 try Self.writePredictions(logits: logits, labels: labels, classes: model.config.numClasses, to: predictions)
                 print("predictions → \(predictions)")
@@ -100,7 +126,12 @@ struct EvalCommand: ParsableCommand {
             if dumpAttention != nil || embeddings != nil {
                 let (inputs, explained) = try explainedImages(dataset: dataset, loader: loader, model: model)
                 if let directory = dumpAttention {
-                    let summary = try AttentionDump.write(model: model, inputs: inputs, images: explained, to: directory)
+                    let settings = try explain.settings()
+                    let captured = try ModelCapture.run(model, images: inputs)
+                    let predicted = Evaluation.predictions(captured.output.logits)
+                    let targets = predicted.map { settings.targetClass ?? $0 }
+                    let summary = try ExplainRun.dump(model: model, captured: captured, inputs: inputs, images: explained,
+                                                      settings: settings, targets: targets, scoreStep: score ? 1 : nil, to: directory)
                     print("attention: \(summary.pngPaths.count) PNGs; open \(summary.indexPath)")
                 }
                 if let directory = embeddings {
@@ -140,14 +171,31 @@ struct EvalCommand: ParsableCommand {
             }
             return (batch.images, explained)
         }
-        // Outside PNGs: decoded, resized to the model and normalised as the loader would.
-        let folder = try PNGInputs(paths: images, size: model.config.imageSize, channels: model.config.inChannels,
-                                   normalization: loader.normalization)
-        let predicted = Evaluation.predictions(Tensor.withoutGrad { model(folder.inputs) })
-        let explained = zip(folder.pictures, predicted).map { picture, p in
+        // Outside photos: preprocessed exactly as `vittrain explain` does.
+        let photos = try ExplainInputs(paths: images, transform: try ExplainModel(checkpoint: checkpoint, options: explain).transform)
+        let predicted = Evaluation.predictions(Tensor.withoutGrad { model(photos.inputs) })
+        let explained = zip(photos.pictures, predicted).map { picture, p in
             ExplainedImage(name: picture.name, image: picture.image, label: nil, prediction: name(p))
         }
-        return (folder.inputs, explained)
+        return (photos.inputs, explained)
+    }
+
+    /// The full matrix as CSV: a header of predicted class names, one row per true class.
+    static func writeConfusion(_ confusion: [[Int]], names: [String], to path: String) throws {
+        func name(_ i: Int) -> String { AttentionDump.csvField(i < names.count ? names[i] : "class \(i)") }
+        var text = "true\\predicted," + confusion.indices.map(name).joined(separator: ",") + "\n"
+        for (i, row) in confusion.enumerated() { text += name(i) + "," + row.map(String.init).joined(separator: ",") + "\n" }
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// The `count` largest off-diagonal entries, one per line.
+    static func topConfusions(_ confusion: [[Int]], names: [String], count: Int = 10) -> String {
+        func name(_ i: Int) -> String { i < names.count ? names[i] : "class \(i)" }
+        var cells: [(Int, Int, Int)] = []
+        for (i, row) in confusion.enumerated() { for (j, v) in row.enumerated() where i != j && v > 0 { cells.append((i, j, v)) } }
+        cells.sort { $0.2 > $1.2 || ($0.2 == $1.2 && ($0.0, $0.1) < ($1.0, $1.1)) }
+        let lines = cells.prefix(count).map { "  \($0.2)× \(name($0.0)) → \(name($0.1))" }
+        return (["top confusions (true → predicted)"] + (lines.isEmpty ? ["  none"] : lines)).joined(separator: "\n")
     }
 
     static func confusionTable(_ confusion: [[Int]], names: [String]) -> String {
