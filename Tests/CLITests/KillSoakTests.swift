@@ -188,7 +188,7 @@ final class KillSoakTests: XCTestCase {
             XCTAssertEqual(a.modelRandomState, b.modelRandomState, name)
         }
         // The metrics' values (not their timings), line for line: no line lost, none twice.
-        let timings: Set<String> = ["images_per_second", "seconds", "data_wait_seconds"]
+        let timings: Set<String> = ["images_per_second", "seconds", "data_wait_seconds", "wall_time_s"]
         func values(_ run: String) throws -> [String] {
             try MetricsLog.read((run as NSString).appendingPathComponent("metrics.jsonl")).map { object in
                 object.filter { !timings.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
