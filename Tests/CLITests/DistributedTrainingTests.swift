@@ -120,7 +120,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testSIGINTToMpirunWritesOneConsistentCheckpointAndResumesExactly() throws {
         let cli = try makeRunner()
         defer { cli.remove() }
-        let args = ["--config", "ddp.json", "--set", "train.batch_size=32", "--set", "train.epochs=12",
+        let args = ["--config", "ddp.json", "--set", "train.batch_size=32", "--set", "train.epochs=80",
                     "--set", "model.drop_path_rate=0.2", "--set", "model.drop_rate=0.1"]
         let straight = try cli.mpirun(2, args + ["--set", "checkpoint.dir=straight"])
         XCTAssertEqual(straight.status, 0, straight.stderr)
@@ -138,7 +138,7 @@ final class DistributedTrainingTests: XCTestCase {
         // mpirun reports any rank that exited non-zero; every rank exits 0 here (mpirun itself
         // returns 1 for a job ended by a signal, which the test does not check).
         XCTAssertFalse(log.contains("non-zero exit code"), log)
-        XCTAssertLessThan(try cli.intAttribute("epoch", of: "stopped/last.h5"), 12, "the run should have stopped early")
+        XCTAssertLessThan(try cli.intAttribute("epoch", of: "stopped/last.h5"), 80, "the run should have stopped early")
         let resumed = try cli.mpirun(2, args + ["--set", "checkpoint.dir=stopped", "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try cli.modelValues("stopped/last.h5"), try cli.modelValues("straight/last.h5"))

@@ -21,10 +21,16 @@ public final class CheckpointHook: TrainerHook {
     }
 
     /// A process killed mid-write leaves its temporary file behind (the checkpoint itself is
-    /// intact); a new run in the same folder clears them.
+    /// intact); a new run in the same folder clears them. A temporary whose writer (the pid in
+    /// its name, `.x.tmp-PID-N`) still runs is left alone: under mpirun every rank starts here
+    /// while rank 0 may already be writing config.json.
     private func removeStaleTemporaries() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names where name.hasPrefix(".") && name.contains(".tmp") {
+            if let range = name.range(of: ".tmp-"),
+               let pid = Int32(name[range.upperBound...].prefix { $0.isNumber }), kill(pid, 0) == 0 {
+                continue
+            }
             try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
         }
     }
