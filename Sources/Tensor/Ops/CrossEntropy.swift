@@ -27,23 +27,10 @@ extension Tensor {
                 rowLoss.withUnsafeMutableBufferPointer { losses in
                     Parallel.forRanges(n, costPerItem: c * 8) { range in
                         for row in range {
-                            let xr = x.baseAddress! + row * c, pr = p.baseAddress! + row * c
-                            var maximum = -Float.infinity
-                            for j in 0..<c { maximum = Swift.max(maximum, xr[j]) }
-                            var total: Float = 0
-                            for j in 0..<c {
-                                let e = Foundation.exp(xr[j] - maximum)
-                                pr[j] = e
-                                total += e
-                            }
-                            // log p_j = (x_j − max) − log Σ, kept small so large logits lose no digits.
-                            let logTotal = Foundation.log(total)
-                            let inverse = 1 / total
+                            let xr = x.baseAddress! + row * c
+                            let (maximum, logTotal) = softmaxRow(xr, into: p.baseAddress! + row * c, count: c)
                             var sumLogP: Double = 0
-                            for j in 0..<c {
-                                pr[j] *= inverse
-                                sumLogP += Double((xr[j] - maximum) - logTotal)
-                            }
+                            for j in 0..<c { sumLogP += Double((xr[j] - maximum) - logTotal) }
                             let nll = -Double((xr[targets[row]] - maximum) - logTotal)
                             losses[row] = Double(1 - eps) * nll - Double(eps) * sumLogP / Double(c)
                         }
@@ -65,5 +52,23 @@ extension Tensor {
             logits.accumulateGrad(gx)
         }
         return result
+    }
+
+    /// Writes softmax(x) of one row into `p` and returns (max x, log Σ exp(x − max)), so callers
+    /// read log p_j = (x_j − max) − log Σ, kept small so large logits lose no digits. Shared by
+    /// the hard-label and the soft-target cross-entropy.
+    static func softmaxRow(_ x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, count c: Int)
+        -> (maximum: Float, logTotal: Float) {
+        var maximum = -Float.infinity
+        for j in 0..<c { maximum = Swift.max(maximum, x[j]) }
+        var total: Float = 0
+        for j in 0..<c {
+            let e = Foundation.exp(x[j] - maximum)
+            p[j] = e
+            total += e
+        }
+        let inverse = 1 / total
+        for j in 0..<c { p[j] *= inverse }
+        return (maximum, Foundation.log(total))
     }
 }

@@ -21,19 +21,10 @@ extension Tensor {
                 targetSums.withUnsafeMutableBufferPointer { sums in
                 Parallel.forRanges(n, costPerItem: c * 8) { range in
                     for row in range {
-                        let xr = x.baseAddress! + row * c, pr = p.baseAddress! + row * c
-                        var maximum = -Float.infinity
-                        for j in 0..<c { maximum = Swift.max(maximum, xr[j]) }
-                        var total: Float = 0
-                        for j in 0..<c {
-                            let e = Foundation.exp(xr[j] - maximum)
-                            pr[j] = e
-                            total += e
-                        }
-                        let logTotal = Foundation.log(total), inverse = 1 / total
+                        let xr = x.baseAddress! + row * c
+                        let (maximum, logTotal) = softmaxRow(xr, into: p.baseAddress! + row * c, count: c)
                         var loss: Double = 0, tSum: Float = 0
                         for j in 0..<c {
-                            pr[j] *= inverse
                             let t = targets[row * c + j]
                             loss -= Double(t) * Double((xr[j] - maximum) - logTotal)
                             tSum += t
