@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The vittrain training recipe in PyTorch + timm, for a time-to-accuracy comparison on the same machine.
 
-Reads a vittrain config (JSON) and trains the same model with timm's own pieces: VisionTransformer,
+Reads a vittrain config (JSON) and trains the same model with timm's own pieces: VisionTransformer
+(or, for the cct-* presets, Scripts/torch_cct.py's CCT made of timm's Blocks),
 RandomCrop/flip + timm's rand_augment_transform (same config string, translate_const and fill as
 timm's create_transform) + Normalize + timm's RandomErasing, timm's Mixup with SoftTargetCrossEntropy
 (or LabelSmoothingCrossEntropy), AdamW without weight decay on 1-D parameters / pos_embed / cls_token,
@@ -36,6 +37,9 @@ from timm.loss import LabelSmoothingCrossEntropy, SoftTargetCrossEntropy
 from timm.models.vision_transformer import VisionTransformer
 from timm.utils.model_ema import ModelEmaV3
 from torchvision import transforms
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_cct  # noqa: E402  (Scripts/torch_cct.py)
 
 
 def _posterize(img, bits_to_keep, **_):
@@ -148,10 +152,15 @@ def main():
                                                batch_size=batch, shuffle=True, drop_last=True, num_workers=0)
     val_loader = torch.utils.data.DataLoader(Images(val_x, val_y, transforms_for(cfg, size, mean, std, False)),
                                              batch_size=batch, num_workers=0)
-    model = VisionTransformer(img_size=size, patch_size=m.get("patch_size", 4), in_chans=m.get("in_chans", len(mean)),
-                              num_classes=classes, embed_dim=m.get("embed_dim", 192), depth=m.get("depth", 12),
-                              num_heads=m.get("num_heads", 3), mlp_ratio=m.get("mlp_ratio", 4.0),
-                              drop_rate=m.get("drop_rate", 0.0), drop_path_rate=m.get("drop_path_rate", 0.0))
+    if m.get("arch", "").startswith("cct-"):
+        # timm has no CCT: the same model from timm's blocks, with vittrain's parameter names.
+        model = torch_cct.from_config(m, len(mean), classes)
+    else:
+        model = VisionTransformer(img_size=size, patch_size=m.get("patch_size", 4), in_chans=m.get("in_chans", len(mean)),
+                                  num_classes=classes, embed_dim=m.get("embed_dim", 192), depth=m.get("depth", 12),
+                                  num_heads=m.get("num_heads", 3), mlp_ratio=m.get("mlp_ratio", 4.0),
+                                  drop_rate=m.get("drop_rate", 0.0), attn_drop_rate=m.get("attn_drop_rate", 0.0),
+                                  drop_path_rate=m.get("drop_path_rate", 0.0))
     optimizer = torch.optim.AdamW(param_groups(model, o.get("weight_decay", 0.05)), lr=o.get("lr", 1e-3),
                                   betas=tuple(o.get("betas", [0.9, 0.999])), eps=o.get("eps", 1e-8))
     epochs = args.epochs or t.get("epochs", 10)
