@@ -14,31 +14,47 @@ public enum ClassRelevance {
     /// model's mode and its parameters' gradients are left as they were found.
     /// - Throws: a one-line error when the images do not fit the model or a class is out of range.
     public static func chefer2021(model: VisionTransformer, images: Tensor, classes: [Int]) throws -> Tensor {
+        try capture(model: model, images: images) { _ in classes }.relevance!.maps
+    }
+
+    /// One forward pass that serves both the attention maps and chefer2021: it runs in evaluation
+    /// mode on the tape, keeping every layer's attention, asks `choose` for each image's class from
+    /// the logits `[B, K]`, then runs one backward pass from those logits.
+    /// The tape starts at `pos_embed` alone (every other parameter is set not to require a
+    /// gradient meanwhile), so the backward computes the activations' gradients down to the
+    /// first block and no weight gradient or patch-embedding backward: about half the work of a
+    /// training backward. Mode, `requiresGrad` flags and gradients are restored afterwards.
+    public static func capture(model: VisionTransformer, images: Tensor,
+                               classes choose: (Tensor) throws -> [Int]) throws -> CapturedForward {
         try model.checkInput(shape: images.shape)
         let b = images.shape[0], k = model.config.numClasses
+        let tokens = ExplainTokens(model: model)
+        let wasTraining = model.isTraining
+        model.setTraining(false)
+        let attentionLayers = model.blocks.modules.map(\.attn)
+        let sinks = attentionLayers.map { _ in AttentionProbabilityGradient() }
+        // The parameters' own gradients and flags are kept aside, so an explanation never leaks into training.
+        let parameters = model.namedParameters().map(\.tensor)
+        let savedGrads = parameters.map(\.grad), savedFlags = parameters.map(\.requiresGrad)
+        let savedPositionGrad = model.posEmbed.grad, savedPositionFlag = model.posEmbed.requiresGrad
+        defer {
+            for layer in attentionLayers { layer.probabilityGradientSink = nil }
+            for (p, (g, flag)) in zip(parameters, zip(savedGrads, savedFlags)) { p.grad = g; p.requiresGrad = flag }
+            model.posEmbed.grad = savedPositionGrad
+            model.posEmbed.requiresGrad = savedPositionFlag
+            model.setTraining(wasTraining)
+        }
+        for p in parameters { p.requiresGrad = false }
+        model.posEmbed.requiresGrad = true
+        for (layer, sink) in zip(attentionLayers, sinks) { layer.probabilityGradientSink = sink }
+        let output = model.forward(images.detached(), capture: AttentionCaptureRequest())
+        let classes = try choose(output.logits)
         guard classes.count == b else {
             throw InterpretError("chefer2021: \(classes.count) classes for \(b) images")
         }
         for c in classes where c < 0 || c >= k {
             throw InterpretError("chefer2021: class \(c) is outside the model's \(k) classes (0…\(k - 1))")
         }
-        let tokens = ExplainTokens(model: model)
-        let wasTraining = model.isTraining
-        model.setTraining(false)
-        let attentionLayers = model.blocks.modules.map(\.attn)
-        let sinks = attentionLayers.map { _ in AttentionProbabilityGradient() }
-        // The parameters' own gradients are kept aside, so an explanation never leaks into training.
-        let parameters = model.namedParameters().map(\.tensor)
-        let savedGrads = parameters.map(\.grad)
-        defer {
-            for layer in attentionLayers { layer.probabilityGradientSink = nil }
-            for (p, g) in zip(parameters, savedGrads) { p.grad = g }
-            model.setTraining(wasTraining)
-        }
-        for (layer, sink) in zip(attentionLayers, sinks) { layer.probabilityGradientSink = sink }
-        // The input requires a gradient so the tape is recorded even if every parameter is frozen.
-        let input = images.detached().requiringGrad()
-        let output = model.forward(input, capture: AttentionCaptureRequest())
         var seed = [Float](repeating: 0, count: b * k)                       // ∂(Σ_b logit[b, c_b]) / ∂logits
         for (image, c) in classes.enumerated() { seed[image * k + c] = 1 }
         output.logits.backward(gradient: seed)
@@ -47,7 +63,9 @@ public enum ClassRelevance {
             guard let g = sink.value else { throw InterpretError("chefer2021: layer \(layer) received no attention gradient") }
             return g
         }
-        return relevance(attentions: attentions, gradients: gradients, tokens: tokens)
+        var forward = CapturedForward(output: output, attentions: attentions, layout: model.tokenLayout)
+        forward.relevance = (classes, relevance(attentions: attentions, gradients: gradients, tokens: tokens))
+        return forward
     }
 
     /// The relevance rule on captured `[B, H, T, T]` probabilities and their gradients: `[B, N]`.

@@ -93,9 +93,11 @@ public struct ExplainSettings {
     }
 
     /// The maps beyond the dump's own (CLS maps, head mean, rollout) for `images` explained for
-    /// `targets` (one class per image), in `methods` order.
+    /// `targets` (one class per image), in `methods` order. chefer2021 reuses `relevance` when it
+    /// was computed for the same targets in the pass that gave `snapshot`.
     public func extraMaps(model: VisionTransformer, images: Tensor, snapshot: AttentionSnapshot,
-                          targets: [Int], names: [String]) throws -> [MethodMap] {
+                          targets: [Int], names: [String],
+                          relevance: (classes: [Int], maps: Tensor)? = nil) throws -> [MethodMap] {
         var result: [MethodMap] = []
         let (l, b, h, n) = (snapshot.layers, snapshot.images, snapshot.heads, snapshot.patches)
         for method in methods {
@@ -131,7 +133,8 @@ public struct ExplainSettings {
                 result.append(MethodMap(name: "dino_mask", caption: "DINO masks, last layer, keep \(keepMass) of the mass (heads keeping each patch)",
                                         maps: Tensor(shape: [b, n], data: counts), stored: masks))
             case .chefer2021:
-                let maps = try ClassRelevance.chefer2021(model: model, images: images, classes: targets)
+                let maps = try relevance.flatMap { $0.classes == targets ? $0.maps : nil }
+                    ?? ClassRelevance.chefer2021(model: model, images: images, classes: targets)
                 let caption = "chefer2021 relevance for " + zip(names, targets).map { "\($0): \($1)" }.joined(separator: ", ")
                 result.append(MethodMap(name: "chefer2021", caption: caption, maps: maps))
             }

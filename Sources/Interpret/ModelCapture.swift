@@ -10,6 +10,9 @@ public struct CapturedForward {
     /// Layer-ordered `[B, H, T, T]` attention probabilities.
     public let attentions: [Tensor]
     public let layout: TokenLayout
+    /// chefer2021 maps `[B, N]` for `classes`, when the pass was taped for them
+    /// (`ClassRelevance.capture`).
+    public var relevance: (classes: [Int], maps: Tensor)? = nil
     public var gridHeight: Int { layout.gridHeight }
     public var gridWidth: Int { layout.gridWidth }
 

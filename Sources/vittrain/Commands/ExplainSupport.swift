@@ -129,11 +129,18 @@ enum ExplainRun {
         }
         let photos = try ExplainInputs(paths: paths, transform: explained.transform)
         let started = Date()
-        let captured = try ModelCapture.run(model, images: photos.inputs)
-        let probabilities = captured.output.logits.softmax(axis: -1)
         let b = photos.pictures.count
+        func explainedClasses(_ logits: Tensor) -> [Int] {
+            let predicted = Evaluation.predictions(logits)
+            return (0..<b).map { settings.targetClass ?? predicted[$0] }
+        }
+        // With chefer2021, one taped pass gives the attention maps and the relevance together.
+        let captured = settings.methods.contains(.chefer2021)
+            ? try ClassRelevance.capture(model: model, images: photos.inputs, classes: explainedClasses)
+            : try ModelCapture.run(model, images: photos.inputs)
+        let probabilities = captured.output.logits.softmax(axis: -1)
         let predicted = Evaluation.predictions(captured.output.logits)
-        let targets = (0..<b).map { settings.targetClass ?? predicted[$0] }
+        let targets = explainedClasses(captured.output.logits)
         var top5: [[(Int, Float)]] = []
         for (i, picture) in photos.pictures.enumerated() {
             let row = Array(probabilities.data[(i * k)..<((i + 1) * k)])
@@ -181,7 +188,7 @@ enum ExplainRun {
                      started: Date? = nil) throws -> AttentionDumpSummary {
         let snapshot = try captured.snapshot(rollout: settings.rollout)
         let extra = try settings.extraMaps(model: model, images: inputs, snapshot: snapshot, targets: targets,
-                                           names: images.map(\.name))
+                                           names: images.map(\.name), relevance: captured.relevance)
         if let started {
             // The cost of the maps themselves (forward, measures, methods), without loading or drawing.
             let b = images.count
