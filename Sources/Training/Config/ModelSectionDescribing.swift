@@ -9,7 +9,8 @@ extension ModelSection {
         arch = ViTPresets.names.first { name in
             guard let preset = ViTPresets.config(named: name) else { return false }
             return preset.embedDim == config.embedDim && preset.depth == config.depth && preset.hybrid == nil
-        } ?? "vit-tiny"
+                && preset.convTokenizer == config.convTokenizer
+        } ?? (config.convTokenizer == nil ? "vit-tiny" : "cct-2-3x2")
         imgSize = config.imageSize
         patchSize = config.patchSize
         inChans = config.inChannels
@@ -31,5 +32,8 @@ extension ModelSection {
         preNorm = config.preNorm
         initValues = config.layerScaleInit.map(Double.init)
         actLayer = config.activation.rawValue
+        convLayers = config.convTokenizer?.layers
+        convKernel = config.convTokenizer?.kernel
+        convChannels = config.convTokenizer?.channels
     }
 }

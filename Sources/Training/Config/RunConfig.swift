@@ -31,6 +31,10 @@ public struct ModelSection: Codable, Equatable {
     public var preNorm: Bool?
     public var initValues: Double?
     public var actLayer: String?
+    // CCT's convolutional tokenizer (Hassani et al. 2021): stages, kernel, intermediate width.
+    public var convLayers: Int?
+    public var convKernel: Int?
+    public var convChannels: Int?
     public init() {}
 }
 

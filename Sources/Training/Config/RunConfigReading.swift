@@ -119,6 +119,12 @@ extension RunConfig {
         m.preNorm = r.has("pre_norm") ? r.bool("pre_norm", default: false) : nil
         m.initValues = r.optionalDouble("init_values")
         m.actLayer = r.has("act_layer") ? r.choice("act_layer", ViTConfig.Activation.allCases.map(\.rawValue), default: "gelu") : nil
+        m.convLayers = r.optionalInt("conv_layers")
+        m.convKernel = r.optionalInt("conv_kernel")
+        m.convChannels = r.optionalInt("conv_channels")
+        for (key, value) in [("conv_layers", m.convLayers), ("conv_kernel", m.convKernel), ("conv_channels", m.convChannels)] {
+            if let v = value { r.require(v > 0, key, "expected a positive integer, got \(v)") }
+        }
         if let v = m.regTokens { r.require(v >= 0, "reg_tokens", "expected a non-negative integer, got \(v)") }
         if let v = m.layerNormEps { r.require(v > 0 && v < 1, "layer_norm_eps", "expected a small positive number, got \(v)") }
         if let v = m.initValues { r.require(v > 0, "init_values", "expected a positive layer-scale start value, got \(v)") }

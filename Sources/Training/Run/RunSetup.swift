@@ -193,6 +193,15 @@ public final class RunSetup {
         if let v = m.preNorm { c.preNorm = v }
         if let v = m.initValues { c.layerScaleInit = Float(v) }
         if let v = m.actLayer.flatMap(ViTConfig.Activation.init(rawValue:)) { c.activation = v }
+        if m.convLayers != nil || m.convKernel != nil || m.convChannels != nil {
+            // A conv tokenizer on any preset (a plain ViT keeps its class token unless told otherwise).
+            var tokenizer = c.convTokenizer ?? ConvTokenizerConfig(layers: 1, kernel: 3)
+            if let v = m.convLayers { tokenizer.layers = v }
+            if let v = m.convKernel { tokenizer.kernel = v }
+            if let v = m.convChannels { tokenizer.channels = v }
+            c.convTokenizer = tokenizer
+            c.patchSize = 1
+        }
         do { try c.validate() } catch let error as ViTConfigError { throw ConfigError(key: "model", error.message) }
         if c.hybrid == nil && c.imageSize % c.patchSize != 0 {
             throw ConfigError(key: "model.patch_size", "patch size \(c.patchSize) does not divide the image size \(c.imageSize)")
