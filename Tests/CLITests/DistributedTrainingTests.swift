@@ -144,6 +144,24 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try cli.modelValues("stopped/last.h5"), try cli.modelValues("straight/last.h5"))
     }
 
+    /// SIGUSR1 to mpirun (which Open MPI forwards to every rank unchanged) stops the run as
+    /// SIGINT does — one checkpoint, every rank exits 0 — and then mpirun itself exits 0 too.
+    func testSIGUSR1ToMpirunStopsWithOneCheckpointAndExitStatusZero() throws {
+        let cli = try makeRunner()
+        defer { cli.remove() }
+        let job = try cli.startMPI(2, ["--config", "ddp.json", "--set", "train.batch_size=32", "--set", "train.epochs=80",
+                                       "--set", "checkpoint.dir=stopped"], log: "job.log")
+        defer { if job.isRunning { kill(job.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(cli.waitForFile("stopped/epoch-0001.h5", timeout: 120), "no first checkpoint")
+        kill(job.processIdentifier, SIGUSR1)
+        job.waitUntilExit()
+        let log = try String(contentsOfFile: cli.path("job.log"), encoding: .utf8)
+        XCTAssertEqual(job.terminationStatus, 0, log)
+        XCTAssertEqual(log.components(separatedBy: "interrupted: checkpoint written").count - 1, 1, log)
+        XCTAssertLessThan(try cli.intAttribute("epoch", of: "stopped/last.h5"), 80, "the run should have stopped early")
+        XCTAssertNoThrow(try cli.modelValues("stopped/last.h5"))
+    }
+
     /// What is checked: a run that changes its number of ranks at an epoch boundary, keeping the
     /// global batch at 64 (2 × 32 or 1 × 64), ends within 1e-5 of the run that never changed —
     /// so weights, AdamW moments and step, the schedule's position and the data order all carry

@@ -101,10 +101,13 @@ final class TrainingSession {
         log("writing to \(directory)")
     }
 
-    /// SIGINT / SIGTERM finish the current step, write a checkpoint and exit 0; a second
-    /// Ctrl-C exits at once (the last complete checkpoint is still intact, writes being atomic).
+    /// SIGINT / SIGTERM / SIGUSR1 finish the current step, write a checkpoint and exit 0; a second
+    /// one exits at once (the last complete checkpoint is still intact, writes being atomic).
+    /// SIGUSR1 is for mpirun: Open MPI 4.1 forwards it to every rank as it is, so the job ends
+    /// with mpirun's status 0, whereas SIGINT / SIGTERM to mpirun always make it exit 1
+    /// (`clean_abort` in orte/mca/ess/hnp/ess_hnp_module.c forces a non-zero status).
     private func installSignalHandlers() {
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGUSR1] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [weak self] in
