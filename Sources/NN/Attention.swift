@@ -34,6 +34,14 @@ public final class Attention: Module {
 
     /// x [B, T, D] → ([B, T, D], softmax probabilities [B, H, T, T] off the tape if asked).
     public func forward(_ x: Tensor, keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
+        let (mixed, probabilities) = mixTokens(x, keepProbabilities: keepProbabilities)
+        return (projDrop(proj(mixed)), probabilities)
+    }
+
+    /// The attention before its output projection: qkv, then the fused multi-head attention,
+    /// x [B, T, D] → heads merged [B, T, D]. A block that joins `proj` to its residual stream in
+    /// one op (Linear.forward(_:addingTo:sampleFactors:)) starts from here.
+    public func mixTokens(_ x: Tensor, keepProbabilities: Bool = false) -> (mixed: Tensor, probabilities: Tensor?) {
         let packed = qkv(x)
         let (mixed, probabilities) = Profiler.measure(.attention) {
             Tensor.multiHeadAttention(
@@ -41,7 +49,7 @@ public final class Attention: Module {
                 rng: &randomSource.generator, keepProbabilities: keepProbabilities,
                 probabilityGradient: probabilityGradientSink)
         }
-        return (projDrop(proj(mixed)), probabilities)
+        return (mixed, probabilities)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

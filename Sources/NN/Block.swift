@@ -42,11 +42,36 @@ public final class Block: Module {
     }
 
     /// x [B, T, D] → ([B, T, D], this block's attention probabilities if asked).
+    /// Without layer scale and with the dropouts after proj and fc2 inactive, each branch ends
+    /// in one op that also adds the residual and applies drop path (Linear.forward(_:addingTo:…),
+    /// Mlp.forward(_:addingTo:…)), so the tape keeps none of the branch outputs and their
+    /// drop-path copies, and the MLP keeps no hidden activation; drop-path factors are drawn at
+    /// the same point as in the composed form, so the generator sequence is the same.
     public func forward(_ x: Tensor, keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
-        let (attended, probabilities) = attn.forward(norm1(x), keepProbabilities: keepProbabilities)
-        let h = x + dropPath1(ls1.map { $0(attended) } ?? attended)
-        let fed = mlp(norm2(h))
+        let (mixed, probabilities) = attn.mixTokens(norm1(x), keepProbabilities: keepProbabilities)
+        let h: Tensor
+        if ls1 == nil && !attn.projDrop.isActive {
+            h = attn.proj.forward(mixed, addingTo: x, sampleFactors: dropPath1.drawSampleFactors(samples: x.shape[0]))
+        } else {
+            let attended = attn.projDrop(attn.proj(mixed))
+            h = x + dropPath1(ls1.map { $0(attended) } ?? attended)
+        }
+        let normed = norm2(h)
+        if ls2 == nil && mlp.joinsResidual {
+            let output = mlp.forward(normed, addingTo: h, sampleFactors: dropPath2.drawSampleFactors(samples: h.shape[0]))
+            return (output, probabilities)
+        }
+        let fed = mlp(normed)
         return (h + dropPath2(ls2.map { $0(fed) } ?? fed), probabilities)
+    }
+
+    /// The block op by op (attention, then `x + drop_path(ls(·))` as separate tensors): the
+    /// reference the fused forward is tested against, drawing from the generator in the same order.
+    public func referenceForward(_ x: Tensor) -> Tensor {
+        let attended = attn(norm1(x))
+        let h = x + dropPath1(ls1.map { $0(attended) } ?? attended)
+        let fed = mlp.referenceForward(norm2(h))
+        return h + dropPath2(ls2.map { $0(fed) } ?? fed)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

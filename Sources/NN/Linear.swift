@@ -43,14 +43,32 @@ public final class Linear: Module {
         return applyToRows(x) { Tensor.linearGELU($0, weight: weight, bias: bias) }
     }
 
+    /// residual + drop_path(self(x)) for x [B, …, in] and residual [B, …, out], as one op: the
+    /// Linear's output and its drop-path copy never become tensors of their own, so the tape
+    /// does not keep them (ResidualBranchOp.swift). `sampleFactors` has one factor per index of
+    /// axis 0 (DropPath.drawSampleFactors), or is nil for the plain sum.
+    public func forward(_ x: Tensor, addingTo residual: Tensor, sampleFactors: [Float]?) -> Tensor {
+        precondition(residual.shape == Array(x.shape.dropLast()) + [outputDimensions],
+                     "Linear residual \(residual.shape) does not match input \(x.shape) → \(outputDimensions)")
+        let join = ResidualJoin(residual: residual.reshaped([residual.count / max(outputDimensions, 1), outputDimensions]),
+                                sampleFactors: sampleFactors)
+        return applyToRows(x) { Tensor.linear($0, weight: weight, bias: bias, joining: join) }
+    }
+
     /// Folds every leading axis of x [..., in] into rows, so one GEMM runs against the shared
-    /// weight, and unfolds the [rows, out] result. Timed as GEMM by the profiler.
+    /// weight, and unfolds the [rows, out] result.
     private func applyToRows(_ x: Tensor, _ op: (Tensor) -> Tensor) -> Tensor {
-        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputDimensions,
-                     "Linear expects input [..., \(inputDimensions)], got \(x.shape)")
-        let rows = x.count / max(inputDimensions, 1)
-        let flat = x.rank == 2 ? x : x.reshaped([rows, inputDimensions])
+        Linear.foldingRows(x, inputs: inputDimensions, outputs: outputDimensions, op)
+    }
+
+    /// x [..., inputs] → op(x as [rows, inputs]) [rows, outputs] → [..., outputs]. Timed as GEMM
+    /// by the profiler. Shared with the fused MLP, whose GEMMs fold the same way.
+    static func foldingRows(_ x: Tensor, inputs: Int, outputs: Int, _ op: (Tensor) -> Tensor) -> Tensor {
+        precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputs,
+                     "Linear expects input [..., \(inputs)], got \(x.shape)")
+        let rows = x.count / max(inputs, 1)
+        let flat = x.rank == 2 ? x : x.reshaped([rows, inputs])
         let y = Profiler.measure(.gemm) { op(flat) }
-        return x.rank == 2 ? y : y.reshaped(Array(x.shape.dropLast()) + [outputDimensions])
+        return x.rank == 2 ? y : y.reshaped(Array(x.shape.dropLast()) + [outputs])
     }
 }

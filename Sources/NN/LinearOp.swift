@@ -13,25 +13,8 @@ extension Tensor {
         if let bias {
             precondition(bias.shape == [outputs], "linear bias \(bias.shape) does not match weight \(weight.shape)")
         }
-        // [R, O]: every element is written (bias rows, or the GEMM with beta 0), so no zero fill,
-        // except when there is no bias and no inputs (an empty GEMM may leave C untouched).
-        var out = bias == nil && inputs == 0
-            ? [Float](repeating: 0, count: rows * outputs)
-            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
-        out.withUnsafeMutableBufferPointer { o in
-            if let bias {
-                bias.data.withUnsafeBufferPointer { b in
-                    Parallel.forRanges(rows, costPerItem: outputs) { range in
-                        for r in range { (o.baseAddress! + r * outputs).update(from: b.baseAddress!, count: outputs) }
-                    }
-                }
-            }
-            x.data.withUnsafeBufferPointer { a in
-                weight.data.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
-                               a: a.baseAddress!, b: w.baseAddress!, beta: bias == nil ? 0 : 1, c: o.baseAddress!)
-                }
-            }
+        let out = x.data.withUnsafeBufferPointer { a in
+            affineRows(a.baseAddress!, rows: rows, inputs: inputs, weight: weight, bias: bias)
         }
         let result = Tensor(shape: [rows, outputs], data: out)
         Tensor.record(result, parents: bias.map { [x, weight, $0] } ?? [x, weight]) { g in
@@ -86,9 +69,36 @@ extension Tensor {
         return result
     }
 
+    /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O] as a plain array: the output is pre-filled
+    /// with the bias rows and the GEMM adds into it (beta 1), so bias and product take one pass.
+    /// The fused ops that end in a Linear (the MLP, a branch plus residual) share it with
+    /// `linear`, which keeps their values bit-identical to the unfused composition.
+    static func affineRows(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: Tensor, bias: Tensor?) -> [Float] {
+        let outputs = weight.shape[0]
+        // [R, O]: every element is written (bias rows, or the GEMM with beta 0), so no zero fill,
+        // except when there is no bias and no inputs (an empty GEMM may leave C untouched).
+        var out = bias == nil && inputs == 0
+            ? [Float](repeating: 0, count: rows * outputs)
+            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+        out.withUnsafeMutableBufferPointer { o in
+            if let bias {
+                bias.data.withUnsafeBufferPointer { b in
+                    Parallel.forRanges(rows, costPerItem: outputs) { range in
+                        for r in range { (o.baseAddress! + r * outputs).update(from: b.baseAddress!, count: outputs) }
+                    }
+                }
+            }
+            weight.data.withUnsafeBufferPointer { w in
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                           a: x, b: w.baseAddress!, beta: bias == nil ? 0 : 1, c: o.baseAddress!)
+            }
+        }
+        return out
+    }
+
     /// Adds the gradients of y = x·Wᵀ + b for upstream dy [R, O] into x, weight and bias (those
     /// that require them): dx = dy·W, dW = dyᵀ·x, db = Σ_r dy.
-    private static func linearBackward(_ dy: UnsafePointer<Float>, x: Tensor, weight: Tensor, bias: Tensor?) {
+    static func linearBackward(_ dy: UnsafePointer<Float>, x: Tensor, weight: Tensor, bias: Tensor?) {
         let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
         if x.requiresGrad {            // dx [R, I] += dy [R, O] · W [O, I]
             weight.data.withUnsafeBufferPointer { w in
@@ -99,15 +109,24 @@ extension Tensor {
                 })
             }
         }
-        if weight.requiresGrad {       // dW [O, I] += dyᵀ [O, R] · x [R, I]
-            x.data.withUnsafeBufferPointer { a in
-                weight.withGradBuffer { dw in
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows,
-                               a: dy, b: a.baseAddress!, beta: 1, c: dw.baseAddress!)
-                }
+        x.data.withUnsafeBufferPointer { a in
+            linearParameterBackward(dy, x: a.baseAddress!, rows: rows, weight: weight, bias: bias)
+        }
+    }
+
+    /// The parameter half of the Linear backward, from raw buffers: dW [O, I] += dyᵀ [O, R] · x [R, I]
+    /// when the weight requires it, db [O] += Σ_r dy[r, :] when the bias requires it.
+    /// Raw x lets a fused op pass a row block it recomputed in the backward instead of saving it.
+    static func linearParameterBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int,
+                                        weight: Tensor, bias: Tensor?) {
+        let (inputs, outputs) = (weight.shape[1], weight.shape[0])
+        if weight.requiresGrad {
+            weight.withGradBuffer { dw in
+                BLAS.sgemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows,
+                           a: dy, b: x, beta: 1, c: dw.baseAddress!)
             }
         }
-        if let bias, bias.requiresGrad {   // db [O] += Σ_r dy[r, :], columns split across threads
+        if let bias, bias.requiresGrad {   // columns split across threads
             bias.withGradBuffer { db in
                 Parallel.forRanges(outputs, costPerItem: rows) { columns in
                     for r in 0..<rows {

@@ -11,9 +11,7 @@ extension Tensor {
         var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // all written below
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
-                Parallel.forRanges(count, costPerItem: 16) { range in
-                    vt_gelu(x.baseAddress! + range.lowerBound, o.baseAddress! + range.lowerBound, range.count)
-                }
+                Tensor.gelu(x.baseAddress!, count: n, into: o.baseAddress!)
             }
         }
         let result = Tensor(shape: shape, data: out)
@@ -29,6 +27,15 @@ extension Tensor {
             })
         }
         return result
+    }
+
+    /// y[i] = GELU(x[i]) over raw buffers, split across threads: the same kernel as `gelu()`
+    /// and as the fused fc1 epilogue, so an op that recomputes GELU in its backward gets the
+    /// very values its forward used.
+    public static func gelu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(count, costPerItem: 16) { range in
+            vt_gelu(x + range.lowerBound, y + range.lowerBound, range.count)
+        }
     }
 
     /// dx[i] (+)= dy[i] · GELU′(x[i]) with GELU′(x) = Φ(x) + x·φ(x); assigns unless `accumulate`.

@@ -20,8 +20,15 @@ extension Tensor {
         precondition(rank >= 1, "dropPath needs a batch axis, got shape \(shape)")
         if probability == 0 { return self }
         let samples = shape[0]
-        let mask = DropoutMask.make(count: samples, probability: probability, rng: &rng)
+        let mask = Tensor.dropPathFactors(samples: samples, probability: probability, rng: &rng)
         return applyMask(mask, run: samples == 0 ? 1 : count / samples)
+    }
+
+    /// The per-sample factors `dropPath` multiplies by (0, or 1/(1−p) for a kept sample), drawn
+    /// from `rng` exactly as `dropPath` draws them, for fused ops that apply stochastic depth
+    /// themselves (a block's branch + residual) and must reproduce the same masks.
+    public static func dropPathFactors(samples: Int, probability: Float, rng: inout RandomGenerator) -> [Float] {
+        DropoutMask.make(count: samples, probability: probability, rng: &rng)
     }
 
     /// y[i] = x[i] · mask[i / run]; the backward multiplies by the same mask.
