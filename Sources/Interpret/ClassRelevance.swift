@@ -33,15 +33,13 @@ public enum ClassRelevance {
         model.setTraining(false)
         let attentionLayers = model.blocks.modules.map(\.attn)
         let sinks = attentionLayers.map { _ in AttentionProbabilityGradient() }
-        // The parameters' own gradients and flags are kept aside, so an explanation never leaks into training.
+        // The parameters' own gradients and flags (pos_embed's among them) are kept aside, so an
+        // explanation never leaks into training.
         let parameters = model.namedParameters().map(\.tensor)
         let savedGrads = parameters.map(\.grad), savedFlags = parameters.map(\.requiresGrad)
-        let savedPositionGrad = model.posEmbed.grad, savedPositionFlag = model.posEmbed.requiresGrad
         defer {
             for layer in attentionLayers { layer.probabilityGradientSink = nil }
             for (p, (g, flag)) in zip(parameters, zip(savedGrads, savedFlags)) { p.grad = g; p.requiresGrad = flag }
-            model.posEmbed.grad = savedPositionGrad
-            model.posEmbed.requiresGrad = savedPositionFlag
             model.setTraining(wasTraining)
         }
         for p in parameters { p.requiresGrad = false }

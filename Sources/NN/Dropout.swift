@@ -39,8 +39,11 @@ public final class DropPath: Module {
     public var localParameters: [(name: String, tensor: Tensor)] { [] }
     public var children: [(name: String, module: Module)] { [] }
 
+    /// Whether a call would drop anything (training with p > 0); otherwise it is the identity.
+    public var isActive: Bool { isTraining && probability > 0 }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        guard isTraining && probability > 0 else { return x }
+        guard isActive else { return x }
         return x.dropPath(probability: probability, rng: &randomSource.generator)
     }
 
@@ -48,7 +51,7 @@ public final class DropPath: Module {
     /// shared generator exactly as the call draws them; nil when it would be the identity. For
     /// the fused branch-plus-residual ops, which apply drop path themselves.
     public func drawSampleFactors(samples: Int) -> [Float]? {
-        guard isTraining && probability > 0 else { return nil }
+        guard isActive else { return nil }
         return Tensor.dropPathFactors(samples: samples, probability: probability, rng: &randomSource.generator)
     }
 }
