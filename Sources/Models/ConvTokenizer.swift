@@ -58,10 +58,12 @@ public final class ConvTokenizer: Module {
     public var localParameters: [(name: String, tensor: Tensor)] { [] }
     public var children: [(name: String, module: Module)] { [("convs", convs)] }
 
-    /// One stage: conv → ReLU → max pool.
+    /// One stage: conv → ReLU → max pool, computed as conv → max pool → ReLU. ReLU is monotone, so
+    /// max(ReLU(window)) = ReLU(max(window)) and both orders send the gradient to the same element
+    /// (none when the window's max is ≤ 0); pooling first leaves ReLU a quarter of the values.
     public func stage(_ conv: Conv2d, _ x: Tensor) -> Tensor {
-        let y = conv(x).relu()
-        return config.pool ? y.maxPool2d(kernel: 3, stride: 2, padding: 1) : y
+        let y = conv(x)
+        return (config.pool ? y.maxPool2d(kernel: 3, stride: 2, padding: 1) : y).relu()
     }
 
     /// images [B, C, H, W] → the last stage's input [B, C', H', W'].

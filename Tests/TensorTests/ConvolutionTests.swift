@@ -57,6 +57,9 @@ final class ConvolutionTests: XCTestCase {
             ([2, 3, 7, 6], [4, 3, 3, 3], 1, 1),
             ([2, 3, 7, 6], [4, 3, 3, 3], 2, 0),
             ([2, 3, 7, 6], [5, 3, 1, 1], 1, 0),
+            ([2, 3, 7, 6], [4, 3, 3, 3], 2, 1),    // strided and padded: the im2col spans' edges
+            ([1, 2, 5, 4], [3, 2, 5, 5], 3, 2),
+            ([1, 1, 3, 3], [2, 1, 5, 5], 1, 2),    // kernel wider than the image
             ([3, 3, 8, 12], [6, 3, 4, 4], 4, 0),   // patch path
             ([2, 2, 9, 7], [3, 2, 2, 2], 2, 0),    // patch path, sizes not multiples of the patch
         ]
@@ -80,6 +83,9 @@ final class ConvolutionTests: XCTestCase {
         }
         assertGradient("conv2d stride 2 pad 0 no bias", [x, w], tolerance: 1e-3) {
             $0[0].conv2d(weight: $0[1], bias: nil, stride: 2, padding: 0)
+        }
+        assertGradient("conv2d stride 2 pad 1 no bias", [x, w], tolerance: 1e-3) {
+            $0[0].conv2d(weight: $0[1], bias: nil, stride: 2, padding: 1)
         }
         let px = randomTensor([2, 3, 4, 6], seed: 63)
         let pw = randomTensor([5, 3, 2, 2], seed: 64, scale: 0.5)

@@ -1,7 +1,8 @@
 // Hand-written C kernels for vittrain: a bf16 GEMM (AVX-512 BF16) that rounds fp32 inputs to
 // bf16 while packing and accumulates the products in fp32 ("medium" matmul precision), an fp32
-// GEMM (AVX-512F and AVX2+FMA), and the row kernels (GELU, softmax, LayerNorm) with a variant per
-// instruction-set level chosen at run time. Row-major throughout; GEMM arguments as cblas_sgemm.
+// GEMM (AVX-512F and AVX2+FMA), the row kernels (GELU, softmax, LayerNorm) with a variant per
+// instruction-set level chosen at run time, and a convolution's im2col / col2im / max pool loops.
+// Row-major throughout; GEMM arguments as cblas_sgemm.
 #ifndef VT_CKERNELS_H
 #define VT_CKERNELS_H
 
@@ -110,6 +111,24 @@ void vt_layernorm_backward_params(const float *x, const float *dy, const float *
 
 /// out[j] += Σ_r x[r, j] for columns column0..<column1 of x [rows × columns].
 void vt_add_column_sums(const float *x, long rows, long columns, float *out, long column0, long column1);
+
+// ---- Convolution data movement (conv_kernels.c): single-threaded, one image or plane range ----
+
+/// cols [C·kH·kW, Ho·Wo]: row (c, i, j), column (oh, ow) = x[c, oh·s − p + i, ow·s − p + j], or 0
+/// where that falls in the padding. x is one image [C, H, W].
+void vt_im2col(const float *x, long c, long h, long w, long kh, long kw, long s, long p,
+               long ho, long wo, float *cols);
+
+/// The adjoint of vt_im2col: adds every in-bounds column entry onto dx [C, H, W] at the input
+/// element it was copied from.
+void vt_col2im(const float *cols, long c, long h, long w, long kh, long kw, long s, long p,
+               long ho, long wo, float *dx);
+
+/// Max over each k×k window at stride s of `planes` planes [H, W] padded by p (−∞), as
+/// torch.nn.MaxPool2d: y [planes, Ho, Wo] and argmax (the index within the input plane). A NaN
+/// in a window wins (the last one, as PyTorch's CPU kernel).
+void vt_max_pool2d(const float *x, long planes, long h, long w, long k, long s, long p,
+                   long ho, long wo, float *y, int *argmax);
 
 #ifdef __cplusplus
 }

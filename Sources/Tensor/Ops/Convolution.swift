@@ -3,6 +3,9 @@
 // General path: per image, im2col [K, Ho·Wo] then out = W [O, K] · cols through sgemm, images in
 // parallel. Patch path (kernel == stride, no padding: the ViT patch embedding): patches are a
 // pure rearrangement of the input, so the whole batch is one GEMM [N·Ho·Wo, K] · Wᵀ.
+// im2col and col2im are CKernels' loops (conv_kernels.c).
+
+import CKernels
 
 extension Tensor {
     /// Cross-correlation as `torch.nn.functional.conv2d`: input [N, C, H, W], weight [O, C, kH, kW],
@@ -25,7 +28,8 @@ extension Tensor {
 
     private func im2colConvolution(weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
         let spatial = g.ho * g.wo, kk = g.k
-        var out = [Float](repeating: 0, count: g.n * g.o * spatial)   // [N, O, Ho·Wo]
+        let outCount = g.n * g.o * spatial   // [N, O, Ho·Wo], every element written below
+        var out = [Float](unsafeUninitializedCapacity: outCount) { _, count in count = outCount }
         out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { x in
                 weight.data.withUnsafeBufferPointer { w in
@@ -194,49 +198,12 @@ struct ConvGeometry {
 
     /// cols [K, Ho·Wo]: row (c, i, j), column (oh, ow) = x[c, oh·s − p + i, ow·s − p + j] or 0.
     func im2col(_ x: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
-        let spatial = ho * wo
-        for ch in 0..<c {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = cols + ((ch * kh + i) * kw + j) * spatial
-                    for oh in 0..<ho {
-                        let ih = oh * stride - padding + i
-                        let dst = row + oh * wo
-                        if ih < 0 || ih >= h {
-                            for ow in 0..<wo { dst[ow] = 0 }
-                            continue
-                        }
-                        let src = x + (ch * h + ih) * w
-                        for ow in 0..<wo {
-                            let iw = ow * stride - padding + j
-                            dst[ow] = iw >= 0 && iw < w ? src[iw] : 0
-                        }
-                    }
-                }
-            }
-        }
+        vt_im2col(x, c, h, w, kh, kw, stride, padding, ho, wo, cols)
     }
 
     /// The adjoint of `im2col`: adds each column entry back onto the input element it came from.
     func col2im(_ cols: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        let spatial = ho * wo
-        for ch in 0..<c {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = cols + ((ch * kh + i) * kw + j) * spatial
-                    for oh in 0..<ho {
-                        let ih = oh * stride - padding + i
-                        if ih < 0 || ih >= h { continue }
-                        let dst = dx + (ch * h + ih) * w
-                        let src = row + oh * wo
-                        for ow in 0..<wo {
-                            let iw = ow * stride - padding + j
-                            if iw >= 0 && iw < w { dst[iw] += src[ow] }
-                        }
-                    }
-                }
-            }
-        }
+        vt_col2im(cols, c, h, w, kh, kw, stride, padding, ho, wo, dx)
     }
 
     /// Patch path: copies patch `row` (= (n·Ho + oh)·Wo + ow) of the batch into K contiguous floats.

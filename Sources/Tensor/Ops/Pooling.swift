@@ -1,41 +1,25 @@
 // 2-D max and average pooling over NCHW, as torch.nn.MaxPool2d / AvgPool2d (floor output size,
 // implicit −∞ / zero padding; average divides by kernel² including padding, count_include_pad).
-// Each of the N·C planes is independent and runs in parallel. Max pooling saves the argmax.
+// Each of the N·C planes is independent and runs in parallel. Max pooling saves the argmax; its
+// forward loop is CKernels' vt_max_pool2d.
+
+import CKernels
 
 extension Tensor {
     /// Max over each kernel×kernel window; padding counts as −∞ (at most kernel / 2, as PyTorch).
     public func maxPool2d(kernel: Int, stride: Int, padding: Int = 0) -> Tensor {
         let g = poolGeometry(kernel: kernel, stride: stride, padding: padding, op: "maxPool2d")
         let planes = g.n * g.c, inPlane = g.h * g.w, outPlane = g.ho * g.wo
-        var out = [Float](repeating: 0, count: planes * outPlane)
-        var argmax = [Int32](repeating: 0, count: planes * outPlane)   // index within the input plane
+        let outCount = planes * outPlane   // every element of both is written by the kernel
+        var out = [Float](unsafeUninitializedCapacity: outCount) { _, count in count = outCount }
+        var argmax = [Int32](unsafeUninitializedCapacity: outCount) { _, count in count = outCount }   // index within the input plane
         out.withUnsafeMutableBufferPointer { o in
             argmax.withUnsafeMutableBufferPointer { am in
                 data.withUnsafeBufferPointer { x in
                     Parallel.forRanges(planes, costPerItem: outPlane * kernel * kernel) { range in
-                        for plane in range {
-                            let xp = x.baseAddress! + plane * inPlane
-                            for oh in 0..<g.ho {
-                                for ow in 0..<g.wo {
-                                    var best = -Float.infinity, bestIndex = -1
-                                    for i in 0..<kernel {
-                                        let ih = oh * stride - padding + i
-                                        if ih < 0 || ih >= g.h { continue }
-                                        for j in 0..<kernel {
-                                            let iw = ow * stride - padding + j
-                                            if iw < 0 || iw >= g.w { continue }
-                                            let v = xp[ih * g.w + iw]
-                                            // NaN propagates, as in PyTorch.
-                                            if v > best || v.isNaN || bestIndex < 0 { best = v; bestIndex = ih * g.w + iw }
-                                            if v.isNaN { break }
-                                        }
-                                    }
-                                    let k = plane * outPlane + oh * g.wo + ow
-                                    o[k] = best
-                                    am[k] = Int32(bestIndex)
-                                }
-                            }
-                        }
+                        let first = range.lowerBound
+                        vt_max_pool2d(x.baseAddress! + first * inPlane, range.count, g.h, g.w, kernel, stride, padding,
+                                      g.ho, g.wo, o.baseAddress! + first * outPlane, am.baseAddress! + first * outPlane)
                     }
                 }
             }

@@ -16,12 +16,24 @@ public enum ComputeSettings {
         apply(precision: MatmulPrecision(rawValue: train.matmulPrecision) ?? .highest, log: log)
     }
 
-    /// Sets the GEMM precision. "medium" needs AVX-512 BF16; elsewhere GEMMs stay in fp32
-    /// (as PyTorch, which also treats the setting as a permission, not a demand) and a
-    /// one-line note says so.
+    /// The bf16 kernel must beat fp32 by this much for "medium" to use it (measured: about 2× on
+    /// Zen 4, 0.6–0.75× on Sapphire Rapids, so the choice is far from the line on both).
+    public static let bf16RequiredSpeedup = 1.15
+
+    /// Sets the GEMM precision. "medium" is a permission to multiply in bf16, as PyTorch treats
+    /// it, not a demand: GEMMs stay in fp32, with a one-line note saying why, on a CPU without
+    /// AVX-512 BF16 or where its bf16 kernel measures no faster than fp32.
     public static func apply(precision: MatmulPrecision, log: Log = standardError) {
         BLAS.precision = precision
-        guard precision == .medium, !BLAS.supportsBFloat16 else { return }
-        log("note: matmul_precision \"medium\" needs a CPU with AVX-512 BF16, which this one lacks; GEMMs run in fp32")
+        guard precision == .medium else { return }
+        guard BLAS.supportsBFloat16 else {
+            log("note: matmul_precision \"medium\" needs a CPU with AVX-512 BF16, which this one lacks; GEMMs run in fp32")
+            return
+        }
+        let speedup = BF16GEMM.measuredSpeedup()
+        if speedup < bf16RequiredSpeedup {
+            BLAS.precision = .highest
+            log("note: matmul_precision \"medium\": this CPU's bf16 GEMM runs at \(String(format: "%.2f", speedup))× its fp32 GEMM, no faster; GEMMs run in fp32")
+        }
     }
 }
