@@ -33,6 +33,10 @@ def from_config(model_section, in_chans, num_classes):
                 "drop_rate", "attn_drop_rate", "drop_path_rate"):
         if key in model_section:
             args[key] = model_section[key]
+    # The tokenizer's shape keys (vittrain's ConvTokenizerConfig).
+    for key, arg in (("conv_layers", "layers"), ("conv_kernel", "kernel"), ("conv_channels", "channels")):
+        if key in model_section:
+            args[arg] = model_section[key]
     return CCT(**args)
 
 
@@ -61,10 +65,10 @@ class PatchEmbed(nn.Module):
 
 class CCT(nn.Module):
     def __init__(self, img_size=32, in_chans=3, num_classes=10, embed_dim=128, depth=2, num_heads=2,
-                 mlp_ratio=1.0, layers=2, kernel=3, qkv_bias=False, drop_rate=0.0, attn_drop_rate=0.0,
+                 mlp_ratio=1.0, layers=2, kernel=3, channels=64, qkv_bias=False, drop_rate=0.0, attn_drop_rate=0.0,
                  drop_path_rate=0.0, norm_eps=1e-6):
         super().__init__()
-        self.patch_embed = PatchEmbed(in_chans, embed_dim, layers, kernel)
+        self.patch_embed = PatchEmbed(in_chans, embed_dim, layers, kernel, channels)
         with torch.no_grad():
             tokens = self.patch_embed(torch.zeros(1, in_chans, img_size, img_size)).shape[1]
         self.pos_embed = nn.Parameter(torch.zeros(1, tokens, embed_dim))
