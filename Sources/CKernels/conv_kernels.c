@@ -5,7 +5,6 @@
 // Legend: C channels, H×W input plane, kH×kW kernel, Ho×Wo output plane, s stride, p padding.
 #include "dispatch.h"
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /// The outputs o in [0, outSize) whose input index o·s − p + offset lies in [0, inSize), as a
@@ -91,7 +90,7 @@ static void maxOfWindow(const float *xp, long w, long ih0, long ih1, long iw0, l
 // of branches) keep the column's max and the first row holding it; then across each window's
 // columns take the larger max, or on a tie the smaller row, so the winner is the first max in
 // row-major order, as PyTorch's. A window holding a NaN is redone by the row-major scan.
-VT_INLINE void vt_max_pool2d_rows_body(const float *x, long planes, long h, long w, long k, long s, long p,
+VT_INLINE void vt_max_pool2d_body(const float *x, long planes, long h, long w, long k, long s, long p,
                                   long ho, long wo, float *y, int *argmax, float *columnMax, int *columnRow) {
     for (long plane = 0; plane < planes; plane++) {
         const float *xp = x + plane * h * w;
@@ -140,25 +139,7 @@ VT_INLINE void vt_max_pool2d_rows_body(const float *x, long planes, long h, long
     }
 }
 
-VT_MULTIVERSION(vt_max_pool2d_rows,
+VT_MULTIVERSION(vt_max_pool2d,
                 (const float *x, long planes, long h, long w, long k, long s, long p, long ho, long wo,
                  float *y, int *argmax, float *columnMax, int *columnRow),
                 (x, planes, h, w, k, s, p, ho, wo, y, argmax, columnMax, columnRow))
-
-void vt_max_pool2d(const float *x, long planes, long h, long w, long k, long s, long p,
-                   long ho, long wo, float *y, int *argmax) {
-    float *columnMax = malloc((size_t)w * sizeof(float));
-    int *columnRow = malloc((size_t)w * sizeof(int));
-    if (columnMax && columnRow) {
-        vt_max_pool2d_rows(x, planes, h, w, k, s, p, ho, wo, y, argmax, columnMax, columnRow);
-    } else {
-        for (long i = 0; i < planes * ho * wo; i++) {
-            long plane = i / (ho * wo), oh = i / wo % ho, ow = i % wo;
-            long ih0 = oh * s - p, iw0 = ow * s - p, ih1 = ih0 + k, iw1 = iw0 + k;
-            maxOfWindow(x + plane * h * w, w, ih0 < 0 ? 0 : ih0, ih1 > h ? h : ih1, iw0 < 0 ? 0 : iw0,
-                        iw1 > w ? w : iw1, &y[i], &argmax[i]);
-        }
-    }
-    free(columnMax);
-    free(columnRow);
-}

@@ -76,7 +76,8 @@ final class PoolingTests: XCTestCase {
         XCTAssertEqual(argmaxes(infinite, kernel: 3, stride: 2, padding: 1), [0, 1, 4, 5])
     }
 
-    /// The row-major scan the kernel must agree with, written as plainly as possible.
+    /// The row-major scan the kernel must agree with, written as plainly as possible; argmax as
+    /// flat indices into x.
     func referenceMaxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (values: [Float], argmax: [Int]) {
         let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
         let ho = (h + 2 * padding - kernel) / stride + 1, wo = (w + 2 * padding - kernel) / stride + 1
@@ -94,7 +95,7 @@ final class PoolingTests: XCTestCase {
                         }
                     }
                     values.append(best)
-                    argmax.append(index)
+                    argmax.append(plane * h * w + index)
                 }
             }
         }
@@ -116,15 +117,11 @@ final class PoolingTests: XCTestCase {
             let y = x.maxPool2d(kernel: kernel, stride: stride, padding: padding).data
             let label = "\(shape) k\(kernel) s\(stride) p\(padding)"
             XCTAssertEqual(y.map { $0.isNaN ? 99 : $0 }, expected.values.map { $0.isNaN ? 99 : $0 }, label)
-            // The gradient of Σ y lands on each window's argmax (one plane at a time, so the
-            // reference's in-plane indices map to flat ones).
+            // The gradient of Σ y lands on each window's argmax.
             let input = x.requiringGrad()
             input.maxPool2d(kernel: kernel, stride: stride, padding: padding).sum().backward()
             var landed = [Float](repeating: 0, count: n)
-            let (ho, wo) = ((shape[2] + 2 * padding - kernel) / stride + 1, (shape[3] + 2 * padding - kernel) / stride + 1)
-            for (k, index) in expected.argmax.enumerated() {
-                landed[k / (ho * wo) * shape[2] * shape[3] + index] += 1
-            }
+            for index in expected.argmax { landed[index] += 1 }
             XCTAssertEqual(input.grad!, landed, label)
         }
     }

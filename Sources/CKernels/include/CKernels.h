@@ -126,9 +126,10 @@ void vt_col2im(const float *cols, long c, long h, long w, long kh, long kw, long
 
 /// Max over each k×k window at stride s of `planes` planes [H, W] padded by p (−∞), as
 /// torch.nn.MaxPool2d: y [planes, Ho, Wo] and argmax (the index within the input plane). A NaN
-/// in a window wins (the last one, as PyTorch's CPU kernel).
+/// in a window wins (the last one, as PyTorch's CPU kernel). columnMax and columnRow are the
+/// caller's scratch, w elements each.
 void vt_max_pool2d(const float *x, long planes, long h, long w, long k, long s, long p,
-                   long ho, long wo, float *y, int *argmax);
+                   long ho, long wo, float *y, int *argmax, float *columnMax, int *columnRow);
 
 #ifdef __cplusplus
 }

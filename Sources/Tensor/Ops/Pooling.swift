@@ -18,8 +18,15 @@ extension Tensor {
                 data.withUnsafeBufferPointer { x in
                     Parallel.forRanges(planes, costPerItem: outPlane * kernel * kernel) { range in
                         let first = range.lowerBound
-                        vt_max_pool2d(x.baseAddress! + first * inPlane, range.count, g.h, g.w, kernel, stride, padding,
-                                      g.ho, g.wo, o.baseAddress! + first * outPlane, am.baseAddress! + first * outPlane)
+                        // The kernel's per-row scratch: each column's max and the row holding it.
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: g.w) { columnMax in
+                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: g.w) { columnRow in
+                                vt_max_pool2d(x.baseAddress! + first * inPlane, range.count, g.h, g.w, kernel, stride,
+                                              padding, g.ho, g.wo, o.baseAddress! + first * outPlane,
+                                              am.baseAddress! + first * outPlane, columnMax.baseAddress!,
+                                              columnRow.baseAddress!)
+                            }
+                        }
                     }
                 }
             }
