@@ -5,6 +5,8 @@
 // Packed layouts (one 32-bit word = a bf16 pair {x[k even], x[k odd]}, low half = even k):
 //   B panel: [kp pairs][NR=32 columns]   — two zmm per pair, the vdpbf16ps "b" operand
 //   A panel: [kp pairs][MR=14 rows]      — each word broadcast to all 16 lanes
+// (packers in bf16_pack.c). Where the CPU has AMX-BF16, vt_gemm_bf16 runs the tile kernel of
+// bf16_amx.c instead: the same rounding, several times the throughput.
 #include "CKernels.h"
 #include "bf16_internal.h"
 #include "gemm_common.h"
@@ -18,96 +20,23 @@
 enum {
     MR = 14,          // rows per register tile: 14×2 accumulators + 2 B vectors of 32 zmm
     NR = 32,          // columns per register tile (two zmm of fp32)
-    KCP = 384,        // k pairs per block (a multiple of 16): ViT's k = 576 and 768 take one
-                      // block, so C is written once; the A micro-panel (14 × 384 × 4 B = 21 KB)
-                      // stays in L1 while it sweeps the B block
+    KCP = VT_BF16_KCP, // k pairs per block: ViT's k = 576 and 768 take one block, so C is
+                      // written once; the A micro-panel (14 × 384 × 4 B = 21 KB) stays in L1
+                      // while it sweeps the B block
     NC = 1536,        // columns of op(B) per block: 1536 × 384 × 4 B = 2.4 MB, streamed from
                       // L2/L3 once per micro-panel. Measured: NC 1536 ≈ 768 > 384, and columns
                       // innermost beat rows innermost by up to 15% when C is large (C is then
                       // written row band by row band, in order)
 };
 
-// ---- Packing (fp32 → bf16 pairs) ----
-
-// Word indices that interleave two 16-word halves: out[2j] = lo[j], out[2j+1] = hi[j].
-VT_AVX512 static inline __m512i interleaveIndex(void) {
-    return _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                            23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-}
-
-/// Up to 16 consecutive floats of two k-rows → 16 pair words {row0[j], row1[j]}.
-VT_AVX512 static inline __m512i pairRows(__mmask16 mask, const float *row0, const float *row1,
-                                         __m512i index) {
-    __m512 x0 = _mm512_maskz_loadu_ps(mask, row0);
-    __m512 x1 = row1 ? _mm512_maskz_loadu_ps(mask, row1) : _mm512_setzero_ps();
-    __m512i words = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);   // [x0 as bf16 | x1 as bf16]
-    return _mm512_permutexvar_epi16(index, words);
-}
-
-/// Up to 32 consecutive floats along k (count valid) → 16 pair words, zero-padded.
-VT_AVX512 static inline __m512i pairAlongK(const float *x, long count) {
-    __m512 x0 = _mm512_maskz_loadu_ps(vt_low_mask(count), x);
-    __m512 x1 = _mm512_maskz_loadu_ps(vt_low_mask(count - 16), x + 16);
-    return (__m512i)_mm512_cvtne2ps_pbh(x1, x0);            // bf16 in k order = pairs in order
-}
-
-/// Packs `width` lines that run along a "wide" axis whose pairs come from two consecutive k-rows:
-/// element (kk, j) at x[kk*ld + j]. Output: panels of panelWidth lines, each [kp][panelWidth]
-/// words (the last panel zero-padded). Each pair of k-rows is read once across the whole width,
-/// so memory is streamed in order instead of in narrow strided columns.
-VT_AVX512 static void packRowsPaired(const float *x, long ld, long kc, long width, int panelWidth,
-                                     uint32_t *out) {
-    __m512i index = interleaveIndex();
-    long kp = (kc + 1) / 2;
-    for (long p = 0; p < kp; p++) {
-        const float *row0 = x + 2 * p * ld;
-        const float *row1 = 2 * p + 1 < kc ? row0 + ld : NULL;
-        for (long j = 0; j < width; j += panelWidth) {
-            uint32_t *dst = out + (j / panelWidth) * kp * panelWidth + p * panelWidth;
-            for (int h = 0; h < panelWidth; h += 16) {
-                __mmask16 mask = vt_low_mask(width - j - h);
-                __m512i words = pairRows(mask, row0 + j + h, row1 ? row1 + j + h : NULL, index);
-                _mm512_mask_storeu_epi32(dst + h, vt_low_mask(panelWidth - h), words);
-            }
-        }
-    }
-}
-
-/// Packs `width` (≤ panelWidth) lines that each run along k: element (kk, j) at x[j*ld + kk].
-/// Output [kp][panelWidth] words; lines beyond `width` are zero. Each group of sixteen lines is
-/// first converted line by line into a small L1 buffer (reading memory in order, which the
-/// prefetchers follow, unlike sixteen short interleaved streams), then transposed sixteen pairs
-/// at a time in registers so each pair's words are stored together.
-VT_AVX512 static void packLinesAlongK(const float *x, long ld, long kc, long width, int panelWidth,
-                                      uint32_t *out) {
-    long kp = (kc + 1) / 2;
-    uint32_t converted[16][KCP] __attribute__((aligned(64)));   // 24 KB: [line][pair]
-    for (long jb = 0; jb < panelWidth; jb += 16) {
-        long lines = width - jb < 16 ? width - jb : 16;
-        __mmask16 store = vt_low_mask(panelWidth - jb);
-        for (long j = 0; j < lines; j++)
-            for (long p0 = 0; p0 < kp; p0 += 16)
-                _mm512_store_si512(&converted[j][p0], pairAlongK(x + (jb + j) * ld + 2 * p0, kc - 2 * p0));
-        for (long p0 = 0; p0 < kp; p0 += 16) {
-            __m512i r[16];
-            for (int j = 0; j < 16; j++)
-                r[j] = j < lines ? _mm512_load_si512(&converted[j][p0]) : _mm512_setzero_si512();
-            vt_transpose16(r);
-            long count = kp - p0 < 16 ? kp - p0 : 16;
-            for (long q = 0; q < count; q++)
-                _mm512_mask_storeu_epi32(out + (p0 + q) * panelWidth + jb, store, r[q]);
-        }
-    }
-}
-
 /// op(B)[pc..pc+kc, jc..jc+nc] → NR-column panels, each [kp][NR].
 VT_AVX512 static void packB(int transB, const float *b, long ldb, long pc, long jc, long kc, long nc,
                             uint32_t *out) {
-    if (!transB) { packRowsPaired(b + pc * ldb + jc, ldb, kc, nc, NR, out); return; }
     long kp = (kc + 1) / 2;
+    if (!transB) { vt_bf16_pack_rows_paired(b + pc * ldb + jc, ldb, kc, nc, NR, kp, out); return; }
     for (long j = 0; j < nc; j += NR) {
         long width = nc - j < NR ? nc - j : NR;
-        packLinesAlongK(b + (jc + j) * ldb + pc, ldb, kc, width, NR, out + (j / NR) * kp * NR);
+        vt_bf16_pack_lines_along_k(b + (jc + j) * ldb + pc, ldb, kc, width, NR, kp, out + (j / NR) * kp * NR);
     }
 }
 
@@ -115,8 +44,9 @@ VT_AVX512 static void packB(int transB, const float *b, long ldb, long pc, long 
 /// it sweeps the B block, so it is still in L1 for all of its tiles.
 VT_AVX512 static void packPanelA(int transA, const float *a, long lda, long i0, long pc, long rows,
                                  long kc, uint32_t *out) {
-    if (transA) packRowsPaired(a + pc * lda + i0, lda, kc, rows, MR, out);
-    else packLinesAlongK(a + i0 * lda + pc, lda, kc, rows, MR, out);
+    long kp = (kc + 1) / 2;
+    if (transA) vt_bf16_pack_rows_paired(a + pc * lda + i0, lda, kc, rows, MR, kp, out);
+    else vt_bf16_pack_lines_along_k(a + i0 * lda + pc, lda, kc, rows, MR, kp, out);
 }
 
 // ---- Register tile ----
@@ -232,6 +162,8 @@ void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
                   float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
+    if (vt_bf16_uses_amx() && vt_gemm_bf16_amx(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+        return;
     if (vt_cpu_has_avx512_bf16() &&
         gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
     // No AVX512_BF16, or the pack buffers could not be allocated.

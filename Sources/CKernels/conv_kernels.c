@@ -1,7 +1,9 @@
 // The data movement around a convolution and a max pool, one image (or plane) per call: im2col
-// and its adjoint col2im, and max pooling with argmax. Each output row's in-bounds span is worked
-// out once, so the inner loops are plain copies (memcpy at stride 1) with no per-element bounds
-// test; the Swift loops they replace tested every element and were 10–18 % of a CCT training step.
+// and its adjoint col2im, and max pooling with argmax. For im2col/col2im each output row's
+// in-bounds span is worked out once, so the inner loops are plain copies (memcpy at stride 1) with
+// no per-element bounds test; the max pool reads through a table of each window tap's input index,
+// built once per call, so its loops are gathers vectorised across outputs. The Swift loops these
+// replace tested every element and were 10–18 % of a CCT training step.
 // Legend: C channels, H×W input plane, kH×kW kernel, Ho×Wo output plane, s stride, p padding.
 #include "dispatch.h"
 #include <math.h>
@@ -72,74 +74,111 @@ void vt_col2im(const float *cols, long c, long h, long w, long kh, long kw, long
 
 /// One window, scanned in row-major order as PyTorch's CPU kernel: start at −∞ with the window's
 /// first position, take a strictly larger value or any NaN. The fallback for windows with a NaN.
-static void maxOfWindow(const float *xp, long w, long ih0, long ih1, long iw0, long iw1, float *value, int *index) {
-    float best = -INFINITY;
-    long bestIndex = ih0 * w + iw0;
-    for (long ih = ih0; ih < ih1; ih++) {
-        for (long iw = iw0; iw < iw1; iw++) {
-            float v = xp[ih * w + iw];
-            if (v > best || isnan(v)) { best = v; bestIndex = ih * w + iw; }
+void vt_max_pool2d_windows(long h, long w, long k, long s, long p, long ho, long wo, int *table) {
+    long outputs = ho * wo;
+    int *first = table + k * k * outputs;
+    for (long oh = 0; oh < ho; oh++) {
+        for (long ow = 0; ow < wo; ow++) {
+            long q = oh * wo + ow, ih0 = oh * s - p, iw0 = ow * s - p;
+            first[q] = (int)((ih0 < 0 ? 0 : ih0) * w + (iw0 < 0 ? 0 : iw0));
+            for (long i = 0; i < k; i++) {
+                for (long j = 0; j < k; j++) {
+                    long ih = ih0 + i, iw = iw0 + j;
+                    int inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                    table[(i * k + j) * outputs + q] = inside ? (int)(ih * w + iw) : -1;
+                }
+            }
         }
     }
-    *value = best;
-    *index = (int)bestIndex;
 }
 
-// Per output row, two passes that give the row-major scan's answer without its unpredictable
-// branches: down each input column of the window's rows (contiguous, vectorised, selects instead
-// of branches) keep the column's max and the first row holding it; then across each window's
-// columns take the larger max, or on a tie the smaller row, so the winner is the first max in
-// row-major order, as PyTorch's. A window holding a NaN is redone by the row-major scan.
-VT_INLINE void vt_max_pool2d_body(const float *x, long planes, long h, long w, long k, long s, long p,
-                                  long ho, long wo, float *y, int *argmax, float *columnMax, int *columnRow) {
+// Clang's cost model leaves this gather loop scalar at -O2; at AVX-512 it gains several times.
+#if defined(__clang__)
+#define VT_VECTORIZE _Pragma("clang loop vectorize(enable)")
+#else
+#define VT_VECTORIZE
+#endif
+
+// Each plane: every output starts at −∞ with the index of its window's first in-bounds element,
+// then the window's taps are visited in row-major order, each tap a pass over all the plane's
+// outputs (a gather through the table, vectorised across outputs), taking an element that is
+// larger, or NaN. That is PyTorch's scan exactly: the first maximum in row-major order wins, the
+// last NaN wins, an all −∞ window keeps its first position; the padding (index −1) is never taken.
+VT_INLINE void vt_max_pool2d_body(const float *restrict x, long planes, long inPlane, long outputs, long taps,
+                                  const int *restrict table, float *restrict y, int *restrict argmax) {
+    const int *first = table + taps * outputs;
     for (long plane = 0; plane < planes; plane++) {
-        const float *xp = x + plane * h * w;
-        float *yp = y + plane * ho * wo;
-        int *ap = argmax + plane * ho * wo;
-        for (long oh = 0; oh < ho; oh++) {
-            long ih0 = oh * s - p, ih1 = ih0 + k;
-            if (ih0 < 0) ih0 = 0;
-            if (ih1 > h) ih1 = h;
-            const float *first = xp + ih0 * w;
-            for (long iw = 0; iw < w; iw++) { columnMax[iw] = first[iw]; columnRow[iw] = (int)ih0; }
-            for (long ih = ih0 + 1; ih < ih1; ih++) {
-                const float *row = xp + ih * w;
-                for (long iw = 0; iw < w; iw++) {
-                    float v = row[iw];
-                    int take = (v > columnMax[iw]) | (v != v);
-                    columnMax[iw] = take ? v : columnMax[iw];
-                    columnRow[iw] = take ? (int)ih : columnRow[iw];
-                }
-            }
-            for (long ow = 0; ow < wo; ow++) {
-                long iw0 = ow * s - p, iw1 = iw0 + k;
-                if (iw0 < 0) iw0 = 0;
-                if (iw1 > w) iw1 = w;
-                float best = columnMax[iw0];
-                int bestRow = columnRow[iw0];
-                long bestColumn = iw0;
-                int sawNaN = best != best;
-                for (long iw = iw0 + 1; iw < iw1; iw++) {
-                    float v = columnMax[iw];
-                    int r = columnRow[iw];
-                    int take = (v > best) | ((v == best) & (r < bestRow));
-                    sawNaN |= v != v;
-                    best = take ? v : best;
-                    bestRow = take ? r : bestRow;
-                    bestColumn = take ? iw : bestColumn;
-                }
-                if (sawNaN) {
-                    maxOfWindow(xp, w, ih0, ih1, iw0, iw1, &yp[oh * wo + ow], &ap[oh * wo + ow]);
-                } else {
-                    yp[oh * wo + ow] = best;
-                    ap[oh * wo + ow] = (int)(bestRow * w + bestColumn);
-                }
+        const float *restrict xp = x + plane * inPlane;
+        float *restrict yp = y + plane * outputs;
+        int *restrict ap = argmax + plane * outputs;
+        for (long q = 0; q < outputs; q++) { yp[q] = -INFINITY; ap[q] = first[q]; }
+        for (long t = 0; t < taps; t++) {
+            const int *restrict at = table + t * outputs;
+            VT_VECTORIZE for (long q = 0; q < outputs; q++) {
+                int index = at[q];
+                float v = xp[index < 0 ? 0 : index];
+                int take = (index >= 0) & ((v > yp[q]) | (v != v));
+                yp[q] = take ? v : yp[q];
+                ap[q] = take ? index : ap[q];
             }
         }
     }
 }
 
-VT_MULTIVERSION(vt_max_pool2d,
-                (const float *x, long planes, long h, long w, long k, long s, long p, long ho, long wo,
-                 float *y, int *argmax, float *columnMax, int *columnRow),
-                (x, planes, h, w, k, s, p, ho, wo, y, argmax, columnMax, columnRow))
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// At AVX-512 the compiler vectorises the body (16-lane gathers with masks).
+VT_TARGET_AVX512 static void maxPoolAVX512(const float *x, long planes, long inPlane, long outputs, long taps,
+                                           const int *table, float *y, int *argmax) {
+    vt_max_pool2d_body(x, planes, inPlane, outputs, taps, table, y, argmax);
+}
+
+// At AVX2 it leaves the gathers scalar, so the tap pass is written out: eight outputs at a time,
+// the padding's −1 gathered from index 0 and never taken; the tail runs the body's scalar loop.
+VT_TARGET_AVX2 static void maxPoolAVX2(const float *x, long planes, long inPlane, long outputs, long taps,
+                                       const int *table, float *y, int *argmax) {
+    const int *first = table + taps * outputs;
+    long vectorEnd = outputs / 8 * 8;
+    for (long plane = 0; plane < planes; plane++) {
+        const float *xp = x + plane * inPlane;
+        float *yp = y + plane * outputs;
+        int *ap = argmax + plane * outputs;
+        for (long q = 0; q < outputs; q++) { yp[q] = -INFINITY; ap[q] = first[q]; }
+        for (long t = 0; t < taps; t++) {
+            const int *at = table + t * outputs;
+            for (long q = 0; q < vectorEnd; q += 8) {
+                __m256i index = _mm256_loadu_si256((const __m256i *)(at + q));
+                __m256i inside = _mm256_cmpgt_epi32(index, _mm256_set1_epi32(-1));
+                __m256 v = _mm256_i32gather_ps(xp, _mm256_and_si256(index, inside), 4);
+                __m256 best = _mm256_loadu_ps(yp + q);
+                __m256 larger = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                __m256 take = _mm256_and_ps(larger, _mm256_castsi256_ps(inside));
+                _mm256_storeu_ps(yp + q, _mm256_blendv_ps(best, v, take));
+                __m256 held = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(ap + q)));
+                _mm256_storeu_si256((__m256i *)(ap + q),
+                                    _mm256_castps_si256(_mm256_blendv_ps(held, _mm256_castsi256_ps(index), take)));
+            }
+            for (long q = vectorEnd; q < outputs; q++) {
+                int index = at[q];
+                float v = xp[index < 0 ? 0 : index];
+                int take = (index >= 0) & ((v > yp[q]) | (v != v));
+                yp[q] = take ? v : yp[q];
+                ap[q] = take ? index : ap[q];
+            }
+        }
+    }
+}
+#endif
+
+void vt_max_pool2d(const float *x, long planes, long inPlane, long outputs, long taps, const int *table,
+                   float *y, int *argmax) {
+#if defined(__x86_64__)
+    switch (vt_cpu_level()) {
+    case VT_CPU_AVX512: maxPoolAVX512(x, planes, inPlane, outputs, taps, table, y, argmax); return;
+    case VT_CPU_AVX2: maxPoolAVX2(x, planes, inPlane, outputs, taps, table, y, argmax); return;
+    default: break;
+    }
+#endif
+    vt_max_pool2d_body(x, planes, inPlane, outputs, taps, table, y, argmax);
+}

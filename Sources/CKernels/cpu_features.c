@@ -1,6 +1,7 @@
 // Runtime CPU checks, computed once and cached: the dispatch level of every kernel (baseline,
 // AVX2+FMA, AVX-512 F/BW/DQ/VL, each also needing the OS to save its registers, XCR0), which the
-// environment variable VITTRAIN_CPU can lower for testing, and AVX512_BF16 for the bf16 GEMM.
+// environment variable VITTRAIN_CPU can lower for testing, and AVX512_BF16 and AMX-BF16 for the
+// bf16 GEMM (AMX also needs the kernel's permission, asked for once; VITTRAIN_AMX=off declines it).
 // Non-x86-64 builds are always at the baseline level.
 #include "CKernels.h"
 #include <stdlib.h>
@@ -26,6 +27,8 @@ const char *vt_cpu_level_name(int level) {
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <stdatomic.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 // XCR0 read without requiring the xsave target feature for this file.
 static unsigned long long read_xcr0(void) {
@@ -127,6 +130,53 @@ static int detectAVX2FMA(void) {
     __cpuid_count(7, 0, eax, ebx, ecx, edx);
     return (ebx & (1u << 5)) ? 1 : 0;                 // AVX2
 }
+/// AMX-TILE and AMX-BF16 with the tile state enabled in XCR0 (bits 17, 18), and Linux's
+/// permission for this process to use it (arch_prctl ARCH_REQ_XCOMP_PERM: tile data is a large
+/// state the kernel allocates per thread only for processes that ask).
+static int detectAMX(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!detectAVX512F() || __get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    if (!(edx & (1u << 22)) || !(edx & (1u << 24))) return 0;     // AMX-BF16, AMX-TILE
+    if ((read_xcr0() & (3ull << 17)) != (3ull << 17)) return 0;   // XTILECFG, XTILEDATA
+#if defined(__linux__)
+    const long archRequestPermission = 0x1023, tileData = 18;     // ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, archRequestPermission, tileData) == 0;
+#else
+    return 0;
+#endif
+}
+
+int vt_cpu_detected_amx_bf16(void) {
+    static atomic_int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (value < 0) {
+        value = detectAMX();
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
+    }
+    return value;
+}
+
+static atomic_int amxWanted = -1;                     // -1: from VITTRAIN_AMX on first use
+
+static int amxWantedByEnvironment(void) {
+    const char *value = getenv("VITTRAIN_AMX");
+    return !(value && (strcmp(value, "off") == 0 || strcmp(value, "0") == 0));
+}
+
+int vt_bf16_uses_amx(void) {
+    int wanted = atomic_load_explicit(&amxWanted, memory_order_relaxed);
+    if (wanted < 0) {
+        wanted = amxWantedByEnvironment();
+        atomic_store_explicit(&amxWanted, wanted, memory_order_relaxed);
+    }
+    return wanted && vt_cpu_has_avx512_bf16() && vt_cpu_detected_amx_bf16();
+}
+
+int vt_bf16_set_amx(int enabled) {
+    atomic_store_explicit(&amxWanted, enabled < 0 ? amxWantedByEnvironment() : enabled != 0, memory_order_relaxed);
+    return vt_bf16_uses_amx();
+}
 #else
 int vt_cpu_detected_level(void) { return VT_CPU_BASELINE; }
 int vt_cpu_level(void) { return VT_CPU_BASELINE; }
@@ -135,4 +185,7 @@ int vt_cpu_detected_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512_bf16(void) { return 0; }
 int vt_cpu_has_avx512f(void) { return 0; }
 int vt_cpu_has_avx2_fma(void) { return 0; }
+int vt_cpu_detected_amx_bf16(void) { return 0; }
+int vt_bf16_uses_amx(void) { return 0; }
+int vt_bf16_set_amx(int enabled) { (void)enabled; return 0; }
 #endif

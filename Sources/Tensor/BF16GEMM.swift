@@ -1,8 +1,10 @@
 // The bf16 GEMM doorway ("medium" matmul precision): fp32 operands rounded to bf16 (nearest
-// even), products summed in fp32 by the AVX-512 BF16 kernel in CKernels. One call is
-// single-threaded (callers split C into bands). Whether it pays depends on the core: Zen 4
-// issues two vdpbf16ps a cycle (about twice the fp32 kernel's speed), Sapphire Rapids one, where
-// with the rounding it runs at 0.6–0.75× fp32; `measuredSpeedup()` tells which this is.
+// even), products summed in fp32 by a kernel in CKernels: AMX tiles where the CPU has AMX-BF16
+// (Sapphire Rapids and later), else AVX-512 BF16. One call is single-threaded (callers split C
+// into bands). Whether it pays depends on the core: Zen 4 issues two vdpbf16ps a cycle (about
+// twice the fp32 kernel's speed), Sapphire Rapids one, where with the rounding the AVX-512 BF16
+// kernel runs at 0.6–0.75× fp32 but the AMX kernel several times faster; `measuredSpeedup()`
+// tells which this is.
 
 import CKernels
 import Dispatch
@@ -11,6 +13,22 @@ public enum BF16GEMM {
     /// Whether this CPU (and OS) runs the AVX-512 BF16 kernel and the kernels run at the AVX512
     /// level (`CPULevel.current`). `gemm` requires it.
     public static var isSupported: Bool { vt_cpu_has_avx512_bf16() != 0 }
+
+    /// Whether `gemm` runs on AMX tiles: the CPU has AMX-BF16, the OS lets the process use it, and
+    /// it is not declined (VITTRAIN_AMX=off, or `setUsesAMX(false)`).
+    public static var usesAMX: Bool { vt_bf16_uses_amx() != 0 }
+
+    /// Whether this CPU and OS could run the AMX kernel (whether or not it is declined).
+    public static var amxIsAvailable: Bool { vt_cpu_detected_amx_bf16() != 0 && isSupported }
+
+    /// Allows or declines the AMX kernel from now on (nil: back to VITTRAIN_AMX), for tests and
+    /// benchmarks that compare the two kernels in one process; call it while no product runs.
+    public static func setUsesAMX(_ enabled: Bool?) {
+        _ = vt_bf16_set_amx(enabled.map { $0 ? 1 : 0 } ?? -1)
+    }
+
+    /// The kernel `gemm` runs on this CPU.
+    public static var kernelName: String { usesAMX ? "AMX-BF16 tiles" : "AVX-512 BF16" }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major with explicit row strides, the same
     /// meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is

@@ -146,7 +146,7 @@ public enum BLAS {
     /// Which kernel runs the model's large products, for `vittrain bench`.
     public static var largeProductKernel: String {
         switch kernel(m: 1024, n: 1024, k: 1024) {
-        case .bf16: return "vittrain bf16 (AVX-512 BF16)"
+        case .bf16: return "vittrain bf16 (\(BF16GEMM.kernelName))"
         case .f32: return "vittrain fp32 (\(F32GEMM.kernelName))"
         case .openBLAS: return "OpenBLAS \(coreName)"
         }

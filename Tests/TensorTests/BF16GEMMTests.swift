@@ -1,6 +1,7 @@
 // BF16GEMM against Double references: exact products of the bf16-rounded inputs (tight, 1e-5 of
 // the sum of |products|) and of the fp32 inputs (bf16 tolerance), over all four transposes,
 // edge sizes, padded strides, alpha ≠ 1, beta 0 on NaN-filled C and beta ≠ 0; plus rounding ties.
+// Every check runs on each kernel this CPU has: AVX-512 BF16, and AMX tiles where available.
 
 import XCTest
 import Dispatch
@@ -58,20 +59,47 @@ final class BF16GEMMTests: XCTestCase {
         if !BF16GEMM.isSupported { throw XCTSkip("this CPU has no AVX512_BF16") }
     }
 
+    override func tearDown() {
+        BF16GEMM.setUsesAMX(nil)
+    }
+
+    /// Runs `body` once per bf16 kernel this CPU has, with that kernel selected.
+    func forEachKernel(_ body: (String) -> Void) {
+        for amx in BF16GEMM.amxIsAvailable ? [false, true] : [false] {
+            BF16GEMM.setUsesAMX(amx)
+            XCTAssertEqual(BF16GEMM.usesAMX, amx)
+            body(BF16GEMM.kernelName)
+        }
+        BF16GEMM.setUsesAMX(nil)
+    }
+
+    func testAMXKernelRunsWhereTheCPUHasIt() throws {
+        guard BF16GEMM.amxIsAvailable else { throw XCTSkip("this CPU (or OS) has no AMX-BF16") }
+        BF16GEMM.setUsesAMX(nil)
+        XCTAssertEqual(BF16GEMM.usesAMX, ProcessInfo.processInfo.environment["VITTRAIN_AMX"].map { $0 != "off" && $0 != "0" } ?? true)
+        BF16GEMM.setUsesAMX(true)
+        XCTAssertEqual(BF16GEMM.kernelName, "AMX-BF16 tiles")
+    }
+
     func testEdgeSizesAllTransposes() {
         // (alpha, beta, padding of the row strides)
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (1.5, 0, 3), (-0.75, 1, 5), (2, -0.5, 1)]
-        let worst = sweep(GEMMCase.sweep(GEMMCase.cube([1, 2, 7, 15, 16, 17, 33, 65]), variants: variants, firstSeed: 1))
-        print("bf16 gemm edge sizes: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
+        forEachKernel { kernel in
+            let worst = sweep(GEMMCase.sweep(GEMMCase.cube([1, 2, 7, 15, 16, 17, 33, 65]), variants: variants, firstSeed: 1))
+            print("bf16 gemm (\(kernel)) edge sizes: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
+        }
     }
 
     /// Sizes that cross the kernel's blocks (768 k = 384 pairs, 1536 columns) with odd remainders
-    /// and row counts that are not multiples of the 14-row tile, in every transpose combination.
+    /// and row counts that are not multiples of the 14-row tile (AVX-512) or of the 16- and 32-row
+    /// panels (AMX), in every transpose combination.
     func testBlockBoundariesAllTransposes() {
-        let shapes = [(577, 192, 65), (337, 3073, 3), (29, 47, 769), (353, 65, 770), (192, 577, 577)]
+        let shapes = [(577, 192, 65), (337, 3073, 3), (29, 47, 769), (353, 65, 770), (192, 577, 577), (48, 31, 1545)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
-        let worst = sweep(GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000))
-        print("bf16 gemm block boundaries: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
+        forEachKernel { kernel in
+            let worst = sweep(GEMMCase.sweep(shapes, variants: variants, firstSeed: 1000))
+            print("bf16 gemm (\(kernel)) block boundaries: max error \(worst.tight) (bf16 reference), \(worst.loose) (fp32 reference)")
+        }
     }
 
     /// Checks every case and returns the worst errors.
@@ -86,13 +114,17 @@ final class BF16GEMMTests: XCTestCase {
     }
 
     func testEmptyProducts() {
-        assertEmptyProducts(BF16GEMM.gemm)
+        forEachKernel { _ in assertEmptyProducts(BF16GEMM.gemm) }
     }
 
     /// Values chosen on and around bf16 rounding ties (bf16 keeps 7 mantissa bits): exact ties go
     /// to the even neighbour, anything past a tie goes up, anything short of it goes down.
     /// Each value passes through A (times 1) and through B (times 1), 16+ lanes wide.
     func testRoundingIsNearestEven() {
+        forEachKernel(checkRounding)
+    }
+
+    func checkRounding(_ kernel: String) {
         let ulp: Float = 1.0 / 128                     // bf16 spacing in [1, 2)
         let cases: [(Float, Float)] = [
             (1 + ulp / 2, 1),                          // tie, 1.0 is even
@@ -115,15 +147,19 @@ final class BF16GEMMTests: XCTestCase {
         var row = [Float](repeating: .nan, count: 20)
         BF16GEMM.gemm(transposeA: false, transposeB: false, m: 1, n: 20, k: 1, alpha: 1, a: one, lda: 1,
                       b: values, ldb: 20, beta: 0, c: &row, ldc: 20)
-        XCTAssertEqual(row, expected, "rounding of B")
+        XCTAssertEqual(row, expected, "\(kernel): rounding of B")
         var column = [Float](repeating: .nan, count: 20)
         BF16GEMM.gemm(transposeA: false, transposeB: true, m: 20, n: 1, k: 1, alpha: 1, a: values, lda: 1,
                       b: one, ldb: 1, beta: 0, c: &column, ldc: 1)
-        XCTAssertEqual(column, expected, "rounding of A")
+        XCTAssertEqual(column, expected, "\(kernel): rounding of A")
     }
 
     /// Calls from several threads at once (per-thread pack buffers) give the serial results bit for bit.
     func testConcurrentCallsMatchSerial() {
+        forEachKernel(checkConcurrentCalls)
+    }
+
+    func checkConcurrentCalls(_ kernel: String) {
         let shapes = [(300, 70, 500), (65, 600, 33), (17, 17, 900), (400, 40, 40)]
         var rng = RandomGenerator(seed: 7)
         let inputs = shapes.map { (m, n, k) in
@@ -145,7 +181,7 @@ final class BF16GEMMTests: XCTestCase {
             results[i] = run(i % shapes.count)
         }
         for i in results.indices {
-            XCTAssertEqual(results[i], serial[i % shapes.count], "concurrent call \(i) differs")
+            XCTAssertEqual(results[i], serial[i % shapes.count], "\(kernel): concurrent call \(i) differs")
         }
     }
 }

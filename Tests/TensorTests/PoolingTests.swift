@@ -102,11 +102,17 @@ final class PoolingTests: XCTestCase {
         return (values, argmax)
     }
 
-    /// Many ties (values from {0, 1, 2}), some −∞ and NaN, odd sizes and several geometries.
+    /// Many ties (values from {0, 1, 2}), some −∞ and NaN, odd sizes and several geometries, at
+    /// every CPU level (the vector kernels' lanes and their scalar tails).
     func testMatchesTheRowMajorScanOnTiedInputs() {
+        forEachCPULevel { level in checkTiedInputs(level) }
+    }
+
+    func checkTiedInputs(_ level: CPULevel) {
         var rng = RandomGenerator(seed: 81)
         for (shape, kernel, stride, padding) in [([2, 3, 9, 11], 3, 2, 1), ([1, 2, 8, 8], 2, 2, 0),
-                                                 ([1, 1, 7, 5], 3, 1, 1), ([1, 2, 10, 13], 5, 3, 2)] {
+                                                 ([1, 1, 7, 5], 3, 1, 1), ([1, 2, 10, 13], 5, 3, 2),
+                                                 ([2, 3, 28, 28], 3, 2, 1), ([1, 2, 19, 23], 3, 1, 0)] {
             let n = shape.reduce(1, *)
             let data: [Float] = (0..<n).map { _ in
                 let r = rng.nextInt(below: 40)
@@ -115,7 +121,7 @@ final class PoolingTests: XCTestCase {
             let x = Tensor(shape: shape, data: data)
             let expected = referenceMaxPool(x, kernel: kernel, stride: stride, padding: padding)
             let y = x.maxPool2d(kernel: kernel, stride: stride, padding: padding).data
-            let label = "\(shape) k\(kernel) s\(stride) p\(padding)"
+            let label = "\(level): \(shape) k\(kernel) s\(stride) p\(padding)"
             XCTAssertEqual(y.map { $0.isNaN ? 99 : $0 }, expected.values.map { $0.isNaN ? 99 : $0 }, label)
             // The gradient of Σ y lands on each window's argmax.
             let input = x.requiringGrad()

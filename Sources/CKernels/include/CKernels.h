@@ -1,4 +1,4 @@
-// Hand-written C kernels for vittrain: a bf16 GEMM (AVX-512 BF16) that rounds fp32 inputs to
+// Hand-written C kernels for vittrain: a bf16 GEMM (AVX-512 BF16, or AMX tiles) that rounds fp32 inputs to
 // bf16 while packing and accumulates the products in fp32 ("medium" matmul precision), an fp32
 // GEMM (AVX-512F and AVX2+FMA), the row kernels (GELU, softmax, LayerNorm) with a variant per
 // instruction-set level chosen at run time, and a convolution's im2col / col2im / max pool loops.
@@ -49,7 +49,9 @@ int vt_cpu_has_avx2_fma(void);
 /// A is m×k (k×m when transA ≠ 0) with row stride lda; B is k×n (n×k when transB ≠ 0) with row
 /// stride ldb; C has row stride ldc. beta == 0 never reads C. Single-threaded and thread-safe.
 /// vdpbf16ps ignores MXCSR: denormal inputs and results are flushed to zero.
-/// Without AVX512_BF16 it falls back to a slow portable loop with the same rounding.
+/// With AMX (vt_bf16_uses_amx) the product runs on tile registers (TDPBF16PS, the same rounding
+/// and fp32 sums, in another order). Without AVX512_BF16 it falls back to a slow portable loop
+/// with the same rounding.
 void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb,
                   float beta, float *c, long ldc);
@@ -72,6 +74,18 @@ double vt_measure_clock_mhz(double duration);
 
 /// 1 when the CPU and OS support AVX512_BF16, whatever level the kernels run at.
 int vt_cpu_detected_avx512_bf16(void);
+
+/// 1 when the CPU has AMX-TILE and AMX-BF16 and the OS lets this process use the tiles (on Linux
+/// the first call asks for that permission), whatever level the kernels run at.
+int vt_cpu_detected_amx_bf16(void);
+
+/// 1 when vt_gemm_bf16 runs its AMX kernel: AMX is detected, the kernels run at a level with
+/// AVX512_BF16, and AMX is wanted (VITTRAIN_AMX=off or 0 declines it).
+int vt_bf16_uses_amx(void);
+
+/// Whether vt_gemm_bf16 may use AMX from now on (1 yes, 0 no, -1 back to VITTRAIN_AMX); returns
+/// vt_bf16_uses_amx(). For tests and benchmarks that compare the two bf16 kernels in one process.
+int vt_bf16_set_amx(int enabled);
 
 // ---- Row kernels (row_kernels.c): each runs the variant for vt_cpu_level(), single-threaded ----
 
@@ -124,12 +138,17 @@ void vt_im2col(const float *x, long c, long h, long w, long kh, long kw, long s,
 void vt_col2im(const float *cols, long c, long h, long w, long kh, long kw, long s, long p,
                long ho, long wo, float *dx);
 
-/// Max over each k×k window at stride s of `planes` planes [H, W] padded by p (−∞), as
-/// torch.nn.MaxPool2d: y [planes, Ho, Wo] and argmax (the index within the input plane). A NaN
-/// in a window wins (the last one, as PyTorch's CPU kernel). columnMax and columnRow are the
-/// caller's scratch, w elements each.
-void vt_max_pool2d(const float *x, long planes, long h, long w, long k, long s, long p,
-                   long ho, long wo, float *y, int *argmax, float *columnMax, int *columnRow);
+/// The max pool's window table for H×W planes, k×k windows at stride s padded by p, Ho×Wo outputs:
+/// (k·k + 1)·Ho·Wo ints. Row t = i·k + j (t < k·k) holds, per output, the index within the plane of
+/// tap (i, j) of its window, or −1 in the padding; row k·k the window's first in-bounds element.
+void vt_max_pool2d_windows(long h, long w, long k, long s, long p, long ho, long wo, int *table);
+
+/// Max over each window of `planes` planes (inPlane elements each, `outputs` outputs each, `taps`
+/// = k·k) through a vt_max_pool2d_windows table, as torch.nn.MaxPool2d: y and argmax (the index
+/// within the input plane). A NaN in a window wins (the last one, as PyTorch's CPU kernel); an
+/// all −∞ window gives its first in-bounds position.
+void vt_max_pool2d(const float *x, long planes, long inPlane, long outputs, long taps, const int *table,
+                   float *y, int *argmax);
 
 #ifdef __cplusplus
 }

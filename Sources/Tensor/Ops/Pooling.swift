@@ -13,19 +13,18 @@ extension Tensor {
         let outCount = planes * outPlane   // every element of both is written by the kernel
         var out = [Float](unsafeUninitializedCapacity: outCount) { _, count in count = outCount }
         var argmax = [Int32](unsafeUninitializedCapacity: outCount) { _, count in count = outCount }   // index within the input plane
+        // Which input element each window tap reads, built once and shared by the threads.
+        var windows = [Int32](repeating: 0, count: (kernel * kernel + 1) * outPlane)
+        vt_max_pool2d_windows(g.h, g.w, kernel, stride, padding, g.ho, g.wo, &windows)
         out.withUnsafeMutableBufferPointer { o in
             argmax.withUnsafeMutableBufferPointer { am in
                 data.withUnsafeBufferPointer { x in
-                    Parallel.forRanges(planes, costPerItem: outPlane * kernel * kernel) { range in
-                        let first = range.lowerBound
-                        // The kernel's per-row scratch: each column's max and the row holding it.
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: g.w) { columnMax in
-                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: g.w) { columnRow in
-                                vt_max_pool2d(x.baseAddress! + first * inPlane, range.count, g.h, g.w, kernel, stride,
-                                              padding, g.ho, g.wo, o.baseAddress! + first * outPlane,
-                                              am.baseAddress! + first * outPlane, columnMax.baseAddress!,
-                                              columnRow.baseAddress!)
-                            }
+                    windows.withUnsafeBufferPointer { table in
+                        Parallel.forRanges(planes, costPerItem: outPlane * kernel * kernel) { range in
+                            let first = range.lowerBound
+                            vt_max_pool2d(x.baseAddress! + first * inPlane, range.count, inPlane, outPlane,
+                                          kernel * kernel, table.baseAddress!, o.baseAddress! + first * outPlane,
+                                          am.baseAddress! + first * outPlane)
                         }
                     }
                 }
