@@ -6,10 +6,12 @@ import CKernels
 import Foundation
 
 public enum KernelReport {
-    /// e.g. "avx2 in use (CPU: avx512 with AVX512_BF16; VITTRAIN_CPU=avx2)".
+    /// e.g. "avx2 in use (CPU: avx512 with AVX512_BF16 and AMX-BF16; VITTRAIN_CPU=avx2)".
     public static var cpuFeatures: String {
         var detected = CPULevel.detected.description
-        if vt_cpu_detected_avx512_bf16() != 0 { detected += " with AVX512_BF16" }
+        if vt_cpu_detected_avx512_bf16() != 0 {
+            detected += " with AVX512_BF16" + (vt_cpu_detected_amx_bf16() != 0 ? " and AMX-BF16" : "")
+        }
         let request = ProcessInfo.processInfo.environment["VITTRAIN_CPU"].map { "; VITTRAIN_CPU=\($0)" } ?? ""
         return "\(CPULevel.current) in use (CPU: \(detected)\(request))"
     }
