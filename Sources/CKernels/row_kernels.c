@@ -119,18 +119,23 @@ VT_INLINE void vt_gelu_body(const float *x, float *y, long n) {
 }
 VT_MULTIVERSION(vt_gelu, (const float *x, float *y, long n), (x, y, n))
 
+VT_INLINE float geluDerivative(float x) {
+    float cdf, pdf; normalCDFAndDensity(x, &cdf, &pdf);
+    return cdf + x * pdf;
+}
+
 VT_INLINE void vt_gelu_backward_body(const float *x, const float *dy, float *dx, long n, int accumulate) {
-    // Two loops rather than a branch inside one, so each vectorises.
-    if (accumulate) {
-        for (long i = 0; i < n; i++) {
-            float cdf, pdf; normalCDFAndDensity(x[i], &cdf, &pdf);
-            dx[i] += dy[i] * (cdf + x[i] * pdf);
-        }
+    // Three loops rather than branches inside one, so each vectorises. The fused MLP backward
+    // turns dy into dx in place (dx == dy): that case gets its own loop over one pointer, since
+    // the vectoriser's overlap check would otherwise send it down the scalar loop.
+    if (dx == dy && !accumulate) {
+        float *restrict g = dx;
+        const float *restrict pre = x;
+        for (long i = 0; i < n; i++) g[i] *= geluDerivative(pre[i]);
+    } else if (accumulate) {
+        for (long i = 0; i < n; i++) dx[i] += dy[i] * geluDerivative(x[i]);
     } else {
-        for (long i = 0; i < n; i++) {
-            float cdf, pdf; normalCDFAndDensity(x[i], &cdf, &pdf);
-            dx[i] = dy[i] * (cdf + x[i] * pdf);
-        }
+        for (long i = 0; i < n; i++) dx[i] = dy[i] * geluDerivative(x[i]);
     }
 }
 VT_MULTIVERSION(vt_gelu_backward, (const float *x, const float *dy, float *dx, long n, int accumulate),
@@ -149,6 +154,18 @@ VT_MULTIVERSION(vt_add_bias_gelu, (float *pre, const float *bias, long rows, lon
 
 // ---- Softmax / log-softmax ----
 
+/// y[j] = e^(x[j] − shift), with no running sum, so it vectorises; x and y must not overlap.
+VT_INLINE void expShifted(const float *restrict x, float *restrict y, long n, float shift) {
+    for (long j = 0; j < n; j++) y[j] = vtExp(x[j] - shift);
+}
+
+/// The same in place. Attention runs softmax over its score rows in place, and through one
+/// pointer the vectoriser needs no overlap check (which an x == y call fails, falling back to
+/// the scalar loop: that was half of the softmax's time on 49-token rows).
+VT_INLINE void expShiftedInPlace(float *restrict y, long n, float shift) {
+    for (long j = 0; j < n; j++) y[j] = vtExp(y[j] - shift);
+}
+
 VT_INLINE void vt_softmax_body(const float *x, float *y, long rows, long length, long stride, long rowStride,
                                int logarithm) {
     for (long row = 0; row < rows; row++) {
@@ -162,7 +179,8 @@ VT_INLINE void vt_softmax_body(const float *x, float *y, long rows, long length,
         if (maximum == -INFINITY) maximum = 0;
         float total = 0;
         if (stride == 1) {
-            for (long j = 0; j < length; j++) yr[j] = vtExp(xr[j] - maximum);   // no running sum: vectorises
+            if (xr == yr) expShiftedInPlace(yr, length, maximum);
+            else expShifted(xr, yr, length, maximum);
             total = rowSum(yr, length);
         } else {
             for (long j = 0; j < length; j++) {
@@ -185,6 +203,12 @@ VT_MULTIVERSION(vt_softmax, (const float *x, float *y, long rows, long length, l
                              int logarithm),
                 (x, y, rows, length, stride, rowStride, logarithm))
 
+/// g[j] = y[j]·(g[j] − total) over a contiguous row, in place as attention's backward calls it
+/// (one pointer for g, so it vectorises without an overlap check).
+VT_INLINE void softmaxGradientInPlace(const float *restrict y, float *restrict g, long n, float total) {
+    for (long j = 0; j < n; j++) g[j] = y[j] * (g[j] - total);
+}
+
 VT_INLINE void vt_softmax_backward_body(const float *y, const float *dy, float *dx, long rows, long length,
                                         long stride, long rowStride, int logarithm) {
     for (long row = 0; row < rows; row++) {
@@ -198,7 +222,8 @@ VT_INLINE void vt_softmax_backward_body(const float *y, const float *dy, float *
         } else {                // dx = y ∘ (g − Σ g∘y)
             if (stride == 1) total = rowDot(gr, yr, length);
             else for (long j = 0; j < length; j++) total += gr[j * stride] * yr[j * stride];
-            for (long j = 0; j < length; j++) dr[j * stride] = yr[j * stride] * (gr[j * stride] - total);
+            if (stride == 1 && dr == gr) softmaxGradientInPlace(yr, dr, length, total);
+            else for (long j = 0; j < length; j++) dr[j * stride] = yr[j * stride] * (gr[j * stride] - total);
         }
     }
 }

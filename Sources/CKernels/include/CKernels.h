@@ -95,7 +95,8 @@ void vt_exp(const float *x, float *y, long n);
 /// y[i] = GELU(x[i]) = x·Φ(x), exact erf form (A&S 7.1.26, |erf error| ≤ 1.5e-7).
 void vt_gelu(const float *x, float *y, long n);
 
-/// dx[i] (+)= dy[i]·GELU′(x[i]), GELU′ = Φ(x) + x·φ(x); assigns unless `accumulate`.
+/// dx[i] (+)= dy[i]·GELU′(x[i]), GELU′ = Φ(x) + x·φ(x); assigns unless `accumulate`. dx may be dy
+/// (in place); no other overlap.
 void vt_gelu_backward(const float *x, const float *dy, float *dx, long n, int accumulate);
 
 /// pre[R×C] += bias row (pre becomes the pre-activation), out = GELU(pre): Linear→GELU epilogue.
