@@ -1,6 +1,8 @@
-"""Checks that h5py reads an HDF5 file written by vittrain's FileFormats module. Usage:
+"""Checks that h5py reads an HDF5 file written by vittrain's FileFormats module. The test
+HDF5InteropTests.testSwiftWrittenFilesReadBackHereAndInH5py runs it with /usr/bin/python3 (Debian's
+python3-h5py); by hand:
     mkdir -p /tmp/interop && VITTRAIN_INTEROP_DIR=/tmp/interop \
-        swift test -c release --filter HDF5InteropTests/testWriteInteropFileWhenAsked
+        swift test -c release --filter HDF5InteropTests/testSwiftWrittenFilesReadBackHereAndInH5py
     /work/venv-torch/bin/python Scripts/check_hdf5_interop.py /tmp/interop/swift_written.h5
 """
 import sys

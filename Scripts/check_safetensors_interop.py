@@ -1,6 +1,6 @@
 """Checks that the reference `safetensors` package reads a file written by vittrain. Usage:
     mkdir -p /tmp/interop && VITTRAIN_INTEROP_DIR=/tmp/interop \
-        swift test -c release --filter HDF5InteropTests/testWriteInteropFileWhenAsked
+        swift test -c release --filter HDF5InteropTests/testSwiftWrittenFilesReadBackHereAndInH5py
     /work/venv-torch/bin/python Scripts/check_safetensors_interop.py /tmp/interop/swift_written.safetensors
 (The other direction, reading the reference package's output, is a committed fixture made by
 Scripts/make_fileformats_fixtures.py and checked by SafetensorsTests.)

@@ -1,6 +1,8 @@
 // HDF5 files made by h5py (committed fixture, Scripts/make_fileformats_fixtures.py) read back
-// correctly, including conversions and clean errors for what we cannot read; and, when asked via
-// VITTRAIN_INTEROP_DIR, Swift-written HDF5 and safetensors files for the Python checks in Scripts/.
+// correctly, including conversions and clean errors for what we cannot read; and Swift-written
+// HDF5 files read back in h5py (Debian's python3-h5py, run by the test). The Swift-written
+// safetensors file is kept for Scripts/check_safetensors_interop.py when VITTRAIN_INTEROP_DIR
+// names a directory (the reference `safetensors` package is a pip install, not a system one).
 import Foundation
 import XCTest
 import FileFormats
@@ -40,25 +42,61 @@ final class HDF5InteropTests: XCTestCase {
         assertFileError(try f.readFloats("names"), file: path, contains: ["'/names' does not hold integers or floats"])
     }
 
-    /// Writes `$VITTRAIN_INTEROP_DIR/swift_written.h5` and `swift_written.safetensors` for
-    /// Scripts/check_hdf5_interop.py and Scripts/check_safetensors_interop.py.
-    func testWriteInteropFileWhenAsked() throws {
-        guard let dir = ProcessInfo.processInfo.environment["VITTRAIN_INTEROP_DIR"] else {
-            throw XCTSkip("set VITTRAIN_INTEROP_DIR to write files for the Python interop checks in Scripts/")
+    /// Writes `swift_written.h5` and `swift_written.safetensors` (into `$VITTRAIN_INTEROP_DIR`
+    /// when set, else a temporary directory), reads both back, and has h5py check the HDF5 file
+    /// with Scripts/check_hdf5_interop.py.
+    func testSwiftWrittenFilesReadBackHereAndInH5py() throws {
+        let keep = ProcessInfo.processInfo.environment["VITTRAIN_INTEROP_DIR"]
+        let dir = try keep ?? makeTemporaryDirectory(name)
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let h5 = dir + "/swift_written.h5", st = dir + "/swift_written.safetensors"
+        do {
+            let f = try HDF5File.create(h5)
+            try f.setAttribute("format", "vittrain-checkpoint")
+            try f.setAttribute("config", "{\"note\": \"ünïcødé\"}")
+            try f.setAttribute("epoch", 7)
+            try f.setAttribute("lr", 0.001)
+            try f.setAttribute("losses", [2.0, 1.5])
+            try f.setAttribute("steps", [Int64(10), 20])
+            try f.write((0..<24).map(Float.init), shape: [2, 3, 4], to: "model/blocks.0.attn.qkv.weight", compression: 4)
+            try f.write([UInt8(1), 2, 3], shape: [3], to: "probe/labels")
+            try f.write([Float(0.5)], shape: [], to: "scalar")
+            try f.setAttribute("unit", "nats", on: "probe/labels")
+            f.close()
         }
-        let f = try HDF5File.create(dir + "/swift_written.h5")
-        try f.setAttribute("format", "vittrain-checkpoint")
-        try f.setAttribute("config", "{\"note\": \"ünïcødé\"}")
-        try f.setAttribute("epoch", 7)
-        try f.setAttribute("lr", 0.001)
-        try f.setAttribute("losses", [2.0, 1.5])
-        try f.setAttribute("steps", [Int64(10), 20])
-        try f.write((0..<24).map(Float.init), shape: [2, 3, 4], to: "model/blocks.0.attn.qkv.weight", compression: 4)
-        try f.write([UInt8(1), 2, 3], shape: [3], to: "probe/labels")
-        try f.write([Float(0.5)], shape: [], to: "scalar")
-        try f.setAttribute("unit", "nats", on: "probe/labels")
         try Safetensors.write([("head.weight", [2, 3], (0..<6).map { Float($0) / 4 }), ("cls_token", [1, 1, 2], [-1, 1e-8]),
                                ("empty", [0], [])],
-                              metadata: ["format": "pt", "note": "ünïcødé"], to: dir + "/swift_written.safetensors")
+                              metadata: ["format": "pt", "note": "ünïcødé"], to: st)
+
+        let f = try HDF5File.open(h5)
+        XCTAssertEqual(try f.stringAttribute("config"), "{\"note\": \"ünïcødé\"}")
+        XCTAssertEqual(try f.int64sAttribute("steps"), [10, 20])
+        XCTAssertEqual(try f.readFloats("model/blocks.0.attn.qkv.weight").values, (0..<24).map(Float.init))
+        XCTAssertEqual(try f.readUInt8("probe/labels").values, [1, 2, 3])
+        f.close()
+        let (tensors, metadata) = try Safetensors.read(st)
+        XCTAssertEqual(tensors["cls_token"]?.values, [-1, 1e-8])
+        XCTAssertEqual(tensors["empty"]?.shape, [0])
+        XCTAssertEqual(metadata["note"], "ünïcødé")
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/check_hdf5_interop.py").path
+        let (status, output) = try runProcess("/usr/bin/python3", [script, h5])
+        XCTAssertEqual(status, 0, "h5py could not read \(h5) (install python3-h5py, README set-up): \(output)")
+        XCTAssertTrue(output.contains("OK"), output)
     }
+}
+
+/// Runs an executable to completion; its exit status and its standard output and error together.
+private func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
 }

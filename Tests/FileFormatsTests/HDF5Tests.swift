@@ -285,22 +285,44 @@ final class HDF5Tests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["checkpoint.h5"])
     }
 
-    /// Opt-in: VITTRAIN_SMALL_FS names a directory on a tiny file system (e.g. a 200 KB tmpfs).
-    func testFullDiskIsAnErrorAndKeepsOldFile() throws {
-        guard let small = ProcessInfo.processInfo.environment["VITTRAIN_SMALL_FS"] else {
-            throw XCTSkip("set VITTRAIN_SMALL_FS to a directory on a small file system")
-        }
-        let path = small + "/full.h5"
+    /// A write the file system refuses part-way: an error naming the file, and the old file kept.
+    /// The refusal comes from a file-size limit (RLIMIT_FSIZE, 1 MB, set for this test and
+    /// restored after), which needs no small file system or mount; the write then fails with
+    /// EFBIG ("File too large") as a full disk fails with ENOSPC, through the same path.
+    func testRefusedWriteIsAnErrorAndKeepsOldFile() throws {
+        let path = dir + "/full.h5"
         try HDF5File.writeAtomically(to: path) { try $0.write([Float(1)], shape: [1], to: "w") }
-        let error = assertFileError(try HDF5File.writeAtomically(to: path) { f in
-            try f.write([Float](repeating: 1, count: 4_000_000), shape: [4_000_000], to: "w")
-        }, file: path)
-        XCTAssertEqual(error?.message, "cannot write dataset '/w': can't write data (No space left on device)")
+        let big = [Float](repeating: 1, count: 4_000_000)   // 16 MB, over the limit
+        let st = dir + "/full.safetensors"
+        let (error, stError) = try withFileSizeLimit(1 << 20) {
+            (assertFileError(try HDF5File.writeAtomically(to: path) { f in
+                try f.write(big, shape: [4_000_000], to: "w")
+            }, file: path),
+             assertFileError(try Safetensors.write([("w", [4_000_000], big)], to: st), file: st))
+        }
+        XCTAssertEqual(error?.message, "cannot write dataset '/w': can't write data (File too large)")
         XCTAssertEqual(try HDF5File.open(path).readFloats("w").values, [1])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: small).filter { $0.contains("full.h5") }, ["full.h5"])
-        let st = small + "/full.safetensors"
-        let stError = assertFileError(try Safetensors.write([("w", [4_000_000], [Float](repeating: 1, count: 4_000_000))], to: st), file: st)
-        XCTAssertTrue(stError?.message.contains("No space left on device") ?? false, "\(String(describing: stError))")
-        try FileManager.default.removeItem(atPath: path)
+        XCTAssertTrue(stError?.message.contains("File too large") ?? false, "\(String(describing: stError))")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["full.h5"],
+                       "the refused writes left no temporary file behind")
     }
 }
+
+/// Runs `body` with the process's file-size soft limit at `bytes` (SIGXFSZ ignored, so an
+/// oversized write fails with EFBIG instead of killing the process), then restores both.
+private func withFileSizeLimit<T>(_ bytes: rlim_t, _ body: () throws -> T) throws -> T {
+    var saved = rlimit()
+    guard getrlimit(RLIMIT_FSIZE_VALUE, &saved) == 0 else { throw POSIXError(.EPERM) }
+    let oldHandler = signal(SIGXFSZ, SIG_IGN)
+    var limited = saved
+    limited.rlim_cur = bytes
+    guard setrlimit(RLIMIT_FSIZE_VALUE, &limited) == 0 else { throw POSIXError(.EPERM) }
+    defer {
+        setrlimit(RLIMIT_FSIZE_VALUE, &saved)
+        signal(SIGXFSZ, oldHandler)
+    }
+    return try body()
+}
+
+/// Glibc's RLIMIT_FSIZE is an enum constant that Swift imports as `__rlimit_resource`.
+private let RLIMIT_FSIZE_VALUE = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
