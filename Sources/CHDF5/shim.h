@@ -27,8 +27,15 @@ static inline size_t vt_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 static inline hid_t vt_H5P_DATASET_XFER(void) { return H5P_DATASET_XFER; }
 static inline hid_t vt_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 static inline hid_t vt_H5E_DEFAULT(void) { return H5E_DEFAULT; }
-/// Silences HDF5's default error stack printing; errors are reported by our own messages.
-static inline void vt_H5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// Called once, before any other HDF5 call. It silences HDF5's default error stack printing
+/// (errors are reported by our own messages) and keeps HDF5 from closing files at exit: when a
+/// file's final flush fails (disk full), libhdf5 1.10 leaves that file half-destroyed in its ID
+/// table, and its exit handler then segfaults on it, turning a clean error exit into signal 11.
+/// Every file we write is closed explicitly, so the exit handler has nothing else to do.
+static inline void vt_H5_prepare(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 /// Collects the HDF5 error stack into `buf` as one line: the API-level description, then the
 /// innermost (most specific) one, e.g. "unable to open file (truncated file: eof = 1200, ...)".

@@ -56,6 +56,26 @@ func writeWholeFile(_ data: Data, to path: String, reportAs name: String) throws
     try data.withUnsafeBytes { try writer.append($0) }
 }
 
+/// Copies the file at `source` to `destination` (created or truncated) in 1 MiB pieces; errors
+/// name `source` as `name` and carry the OS reason ("File too large", "No space left on device").
+func copyWholeFile(from source: String, to destination: String, reportAs name: String) throws {
+    let input = open(source, O_RDONLY)
+    if input < 0 { throw FileFormatError(file: name, message: "cannot open file to copy it: \(osErrorReason())") }
+    defer { close(input) }
+    let writer = try FileWriter(path: destination, reportAs: name)
+    defer { writer.close() }
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileFormatError(file: name, message: "read failed: \(osErrorReason())")
+        }
+        if n == 0 { return }
+        try buffer.withUnsafeBytes { try writer.append(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+    }
+}
+
 /// A file being written sequentially through a POSIX descriptor; errors carry strerror text.
 final class FileWriter {
     private var fd: Int32

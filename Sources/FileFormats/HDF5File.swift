@@ -7,15 +7,16 @@ import Foundation
 /// (recursive: public methods call each other). Data loaders may read from several threads.
 let hdf5Lock = NSRecursiveLock()
 
-/// HDF5 prints its error stack to stderr by default; we turn that off once and report errors
-/// ourselves (lazy globals are initialised exactly once, thread-safely).
-private let hdf5ErrorsSilenced: Void = { vt_H5_silence_errors() }()
+/// HDF5 prints its error stack to stderr by default and closes open files at exit; we turn both
+/// off once, before the first call (see vt_H5_prepare), and report errors ourselves (lazy
+/// globals are initialised exactly once, thread-safely).
+private let hdf5Prepared: Void = { vt_H5_prepare() }()
 
 /// Runs `body` with the HDF5 lock held and library error printing off.
 func withHDF5<R>(_ body: () throws -> R) rethrows -> R {
     hdf5Lock.lock()
     defer { hdf5Lock.unlock() }
-    _ = hdf5ErrorsSilenced
+    _ = hdf5Prepared
     return try body()
 }
 
@@ -26,9 +27,11 @@ func hdf5ErrorText() -> String {
     let text = String(cString: buffer)
     // OS failures come with a long record ("file write failed: time = ..., errno = 28, error
     // message = 'No space left on device', buf = ..."); keep only the OS reason.
+    // The API-level description is what precedes the record (" (…" or ", errno = …").
     if let start = text.range(of: "error message = '"),
        let end = text[start.upperBound...].firstIndex(of: "'") {
-        let outer = text.range(of: " (").map { String(text[..<$0.lowerBound]) } ?? "system error"
+        let cut = [text.range(of: " ("), text.range(of: ", errno = ")].compactMap { $0?.lowerBound }.min()
+        let outer = cut.map { String(text[..<$0]) } ?? "system error"
         return "\(outer) (\(text[start.upperBound..<end]))"
     }
     return text
@@ -128,9 +131,25 @@ public final class HDF5File {
     /// renames it over `path` (see `AtomicFile`). If anything fails, the old file is untouched;
     /// errors name `path`, not the temporary file.
     public static func writeAtomically(to path: String, _ body: (HDF5File) throws -> Void) throws {
+        try replaceAtomically(path, open: { try HDF5File.create($0) }, body)
+    }
+
+    /// Copies the HDF5 file at `path` to a temporary file, lets `body` change the copy, closes it
+    /// and renames it over `path`; as `writeAtomically`, a failure leaves the old file untouched.
+    public static func updateAtomically(_ path: String, _ body: (HDF5File) throws -> Void) throws {
+        try replaceAtomically(path, open: { temporary in
+            try copyWholeFile(from: path, to: temporary, reportAs: path)
+            return try HDF5File.open(temporary, writable: true)
+        }, body)
+    }
+
+    /// The shared part of the atomic writers: the final close is checked, because a flush refused
+    /// there (disk full) would otherwise rename an incomplete file over a good one.
+    private static func replaceAtomically(_ path: String, open: (_ temporary: String) throws -> HDF5File,
+                                          _ body: (HDF5File) throws -> Void) throws {
         try AtomicFile.write(to: path) { temporary in
             do {
-                let file = try HDF5File.create(temporary)
+                let file = try open(temporary)
                 do {
                     try body(file)
                     try file.closeChecked()

@@ -256,9 +256,7 @@ public enum AttentionDump {
     /// when given, the full maps `attention/layerLL` `[B, H, T, T]`; gzip level 4.
     static func writeArrays(_ s: AttentionSnapshot, images: [ExplainedImage], attentions: [Tensor],
                             methods: [MethodMap] = [], to path: String) throws {
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(temporary)
-            defer { file.close() }
+        try HDF5File.writeAtomically(to: path) { file in
             try file.setAttribute("format", "vittrain-attention-dump")
             try file.setAttribute("grid", [Int64(s.gridHeight), Int64(s.gridWidth)])
             try file.setAttribute("names", try ReportFiles.json(images.map(\.name)))

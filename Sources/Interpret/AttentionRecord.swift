@@ -59,9 +59,7 @@ public final class AttentionRecord {
         guard gridHeight > 0, gridWidth > 0, layers > 0, heads > 0 else {
             throw InterpretError("\(path): grid \(gridHeight)×\(gridWidth), \(layers) layers and \(heads) heads must all be positive")
         }
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(temporary)
-            defer { file.close() }
+        try HDF5File.writeAtomically(to: path) { file in
             try file.setAttribute("format", format)
             try file.setAttribute("version", version)
             try file.setAttribute("grid", [Int64(gridHeight), Int64(gridWidth)])
@@ -122,10 +120,7 @@ public final class AttentionRecord {
             for (i, m) in maps.enumerated() { try check(m, [b, h, n + 1, n + 1], "full map of layer \(i)") }
         }
         let group = AttentionRecord.group(epoch)
-        try AtomicFile.write(to: path) { temporary in
-            try FileManager.default.copyItem(atPath: path, toPath: temporary)
-            let file = try HDF5File.open(temporary, writable: true)
-            defer { file.close() }
+        try HDF5File.updateAtomically(path) { file in
             if file.exists(group) { try file.remove(group) }
             try file.write(clsAttention.data, shape: clsAttention.shape, to: group + "/cls", compression: 4)
             try file.write(rollout.data, shape: rollout.shape, to: group + "/rollout", compression: 4)

@@ -67,9 +67,7 @@ public struct ImageEmbeddings: Encodable {
     public func writeEmbeddings(to directory: String) throws {
         try ReportFiles.makeDirectory(directory)
         let b = names.count, d = cls.first?.count ?? 0
-        try AtomicFile.write(to: directory + "/embeddings.h5") { temporary in
-            let file = try HDF5File.create(temporary)
-            defer { file.close() }
+        try HDF5File.writeAtomically(to: directory + "/embeddings.h5") { file in
             try file.setAttribute("names", try ReportFiles.json(names))
             try file.write(cls.flatMap { $0 }, shape: [b, d], to: "cls")
             try file.write(rolloutWeighted.flatMap { $0 }, shape: [b, d], to: "rollout_weighted")

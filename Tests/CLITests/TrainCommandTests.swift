@@ -155,3 +155,49 @@ final class NonFiniteTests: XCTestCase {
         XCTAssertTrue(skipped.stderr.contains("step skipped"), skipped.stderr)
     }
 }
+
+/// A checkpoint the file system refuses part-way is a one-line error naming the file and exit
+/// status 1, and the last good checkpoint survives. The refusal comes from `ulimit -f` (a
+/// file-size limit, with SIGXFSZ ignored so the write fails with EFBIG as a full disk fails with
+/// ENOSPC). Before HDF5's exit handler was turned off, such a run printed the error and then died
+/// of signal 11 at exit, in libhdf5's clean-up of the file whose close had failed.
+final class RefusedCheckpointTests: XCTestCase {
+    func testRefusedCheckpointWriteExitsWithAnErrorAndKeepsTheLastCheckpoint() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.write(TrainCommandTests.tinyConfig, to: "tiny.json")
+        let first = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=run", "--stop-after-epoch", "1"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: cli.path("run/last.h5"))[.size] as? Int)
+        let saved = try HDF5File.open(cli.path("run/last.h5"))
+        let weights = try saved.readFloats("model/head.weight").values
+        saved.close()
+
+        // Half the checkpoint's size, in the 1024-byte blocks `ulimit -f` counts.
+        let limitBlocks = max(1, size / 2048)
+        let refused = try cli.run(["-c", "trap '' XFSZ; ulimit -f \(limitBlocks); exec \"$0\" \"$@\"",
+                                   CLIRunner.binary.path, "--config", "tiny.json", "--set", "checkpoint.dir=run", "--resume"],
+                                  executable: URL(fileURLWithPath: "/bin/bash"))
+        XCTAssertEqual(refused.status, 1, "expected an error exit, not a signal: \(refused.stderr)")
+        let message = try XCTUnwrap(refused.stderr.split(separator: "\n").last { $0.hasPrefix("Error:") }, refused.stderr)
+        // The first file to outgrow the limit names itself (the attention record or a checkpoint).
+        XCTAssertTrue(message.contains("run/") && message.hasSuffix("(File too large)"), String(message))
+        XCTAssertEqual(message.components(separatedBy: "errno").count, 1, "the OS record is trimmed: \(message)")
+        XCTAssertFalse(refused.stderr.contains("Program crashed"), refused.stderr)
+
+        let kept = try HDF5File.open(cli.path("run/last.h5"))
+        defer { kept.close() }
+        XCTAssertEqual(try kept.intAttribute("epoch"), 1)
+        XCTAssertEqual(try kept.readFloats("model/head.weight").values, weights)
+        let record = try HDF5File.open(cli.path("run/attention_record.h5"))
+        defer { record.close() }
+        XCTAssertEqual(try record.children(of: "epochs").first, "0001", "the attention record is still readable")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: cli.path("run")).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [], "the refused write left a temporary file behind")
+
+        // With room again (the limit gone), the run resumes from the kept checkpoint and finishes.
+        let resumed = try cli.run(["--config", "tiny.json", "--set", "checkpoint.dir=run", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at epoch 2"), resumed.stderr)
+    }
+}

@@ -312,17 +312,23 @@ final class HDF5Tests: XCTestCase {
 /// oversized write fails with EFBIG instead of killing the process), then restores both.
 private func withFileSizeLimit<T>(_ bytes: rlim_t, _ body: () throws -> T) throws -> T {
     var saved = rlimit()
-    guard getrlimit(RLIMIT_FSIZE_VALUE, &saved) == 0 else { throw POSIXError(.EPERM) }
+    guard getrlimit(RLIMIT_FSIZE_VALUE, &saved) == 0 else { throw currentPOSIXError() }
     let oldHandler = signal(SIGXFSZ, SIG_IGN)
     var limited = saved
     limited.rlim_cur = bytes
-    guard setrlimit(RLIMIT_FSIZE_VALUE, &limited) == 0 else { throw POSIXError(.EPERM) }
+    guard setrlimit(RLIMIT_FSIZE_VALUE, &limited) == 0 else {
+        signal(SIGXFSZ, oldHandler)
+        throw currentPOSIXError()
+    }
     defer {
         setrlimit(RLIMIT_FSIZE_VALUE, &saved)
         signal(SIGXFSZ, oldHandler)
     }
     return try body()
 }
+
+/// The error `errno` names (EPERM should it name none Swift knows).
+private func currentPOSIXError() -> POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
 
 /// Glibc's RLIMIT_FSIZE is an enum constant that Swift imports as `__rlimit_resource`.
 private let RLIMIT_FSIZE_VALUE = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)

@@ -67,9 +67,7 @@ public struct Checkpoint {
 
     /// Writes the checkpoint atomically to `path`.
     public func write(to path: String) throws {
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(temporary)
-            defer { file.close() }
+        try HDF5File.writeAtomically(to: path) { file in
             try file.setAttribute("format", Checkpoint.format)
             try file.setAttribute("version", Checkpoint.version)
             try file.setAttribute("config", config.jsonString())

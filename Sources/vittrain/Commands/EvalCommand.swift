@@ -226,9 +226,7 @@ struct EvalCommand: ParsableCommand {
         guard path.hasSuffix(".h5") || path.hasSuffix(".hdf5") else {
             throw CLIError("--predictions \(path): a headless model's features go to a .h5 file")
         }
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(temporary)
-            defer { file.close() }
+        try HDF5File.writeAtomically(to: path) { file in
             try file.write(features, shape: [labels.count, d], to: "features")
             try file.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
         }
@@ -237,9 +235,7 @@ struct EvalCommand: ParsableCommand {
 
     static func writePredictions(logits: [Float], labels: [Int], classes: Int, to path: String) throws {
         if path.hasSuffix(".h5") || path.hasSuffix(".hdf5") {
-            try AtomicFile.write(to: path) { temporary in
-                let file = try HDF5File.create(temporary)
-                defer { file.close() }
+            try HDF5File.writeAtomically(to: path) { file in
                 try file.write(logits, shape: [labels.count, classes], to: "logits")
                 try file.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
             }
