@@ -59,15 +59,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Helpers several test targets share (not a product).
+        .target(name: "SharedTestHelpers", path: "Tests/SharedTestHelpers"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "FileFormats"]),
-        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats"]),
+        .testTarget(name: "FileFormatsTests", dependencies: ["FileFormats", "SharedTestHelpers"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "FileFormats"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"]),
-        .testTarget(name: "InterpretTests", dependencies: ["Interpret"]),
-        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training", "Hub"]),
+        .testTarget(name: "InterpretTests", dependencies: ["Interpret", "SharedTestHelpers"]),
+        .testTarget(name: "CLITests", dependencies: ["FileFormats", "Training", "Hub", "SharedTestHelpers"]),
         .testTarget(name: "FuzzTests", dependencies: ["FileFormats", "Data", "Training", "Models"]),
     ],
     swiftLanguageModes: [.v5]

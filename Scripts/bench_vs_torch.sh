@@ -5,6 +5,7 @@
 # Usage: Scripts/bench_vs_torch.sh [tiny] [base] [frozen] [gemm] [bf16]   (default: all)
 # bf16: ViT-Tiny with train.matmul_precision=medium (bf16 GEMM inputs) against torch in fp32 and
 # under torch.autocast(bfloat16).
+# The target column is issue 18's (fp32 and the default precision, against torch eager fp32).
 # Environment: THREADS (2), STEPS (10), ROUNDS (1: repeat each case), PYTHON (/work/venv-torch/bin/python),
 # VITTRAIN (.build/release/vittrain), CIFAR (the CIFAR-10 binary folder; synthetic images of the same size when it is missing).
 set -euo pipefail
@@ -75,24 +76,27 @@ for r in range(1, rounds + 1):
     tag = f" (round {r})" if rounds > 1 else ""
     if "tiny" in cases:
         o, t = load("tiny-ours", r), load("tiny-torch", r)
-        row("ViT-Tiny 32/4 b128 train" + tag, o["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", ">= 1.0x")
-        row("ViT-Tiny 32/4 b128 eval" + tag, o["eval_images_per_second"]["median"], t["eval_images_per_second"]["median"], "images/s", ">= 1.2x")
-        rows.append(("ViT-Tiny peak memory" + tag, f"{o['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{o['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 1.0x", "MB"))
+        row("ViT-Tiny 32/4 b128 train" + tag, o["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", ">= 1.5x")
+        row("ViT-Tiny 32/4 b128 eval" + tag, o["eval_images_per_second"]["median"], t["eval_images_per_second"]["median"], "images/s", ">= 1.5x")
+        rows.append(("ViT-Tiny peak memory" + tag, f"{o['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{o['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 0.6x", "MB"))
     if "base" in cases:
         o, t = load("base-ours", r), load("base-torch", r)
-        row("ViT-Base 224/16 b8 train" + tag, o["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", ">= 1.0x")
-        rows.append(("ViT-Base peak memory" + tag, f"{o['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{o['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 1.0x", "MB"))
+        row("ViT-Base 224/16 b8 train" + tag, o["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", ">= 1.6x")
+        rows.append(("ViT-Base peak memory" + tag, f"{o['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{o['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 0.6x", "MB"))
     if "frozen" in cases:
         f, b, t = load("frozen-ours", r), load("frozen-base-ours", r), load("frozen-torch", r)
-        row("ViT-Base 8 frozen vs our unfrozen" + tag, f["train_images_per_second"]["median"], b["train_images_per_second"]["median"], "images/s", ">= 1.3x")
+        row("ViT-Base 8 frozen vs our unfrozen" + tag, f["train_images_per_second"]["median"], b["train_images_per_second"]["median"], "images/s", ">= 1.8x")
         row("ViT-Base 8 frozen vs torch frozen" + tag, f["train_images_per_second"]["median"], t["train_images_per_second"]["median"], "images/s", "-")
-        rows.append(("ViT-Base frozen peak memory" + tag, f"{f['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{f['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 1.0x", "MB"))
+        rows.append(("ViT-Base frozen peak memory" + tag, f"{f['peak_resident_mb']:.0f}", f"{t['peak_resident_mb']:.0f}", f"{f['peak_resident_mb']/t['peak_resident_mb']:.2f}x", "<= 0.6x", "MB"))
     if "gemm" in cases:
         g, b = load("gemm", r), load("gemm-base-ours", r)
-        row("ViT-Base train GFLOP/s vs sgemm 1024^3" + tag, b["train_gflops"], g["gemm_gflops"], "GFLOP/s", ">= 0.60x")
+        row("ViT-Base train GFLOP/s vs sgemm 1024^3" + tag, b["train_gflops"], g["gemm_gflops"], "GFLOP/s", "-")
+        tiny = load("tiny-ours", r)
+        if tiny:   # the issue's target is on ViT-Tiny: run the tiny case in the same call
+            row("ViT-Tiny train GFLOP/s vs sgemm 1024^3" + tag, tiny["train_gflops"], g["gemm_gflops"], "GFLOP/s", ">= 0.75x")
     if "bf16" in cases:
         o, t32, t16 = load("bf16-ours", r), load("bf16-torch32", r), load("bf16-torch16", r)
-        for kind, key, target in (("train", "train_images_per_second", ">= 1.0x"), ("eval", "eval_images_per_second", ">= 1.2x")):
+        for kind, key, target in (("train", "train_images_per_second", ">= 1.5x"), ("eval", "eval_images_per_second", ">= 1.5x")):
             row(f"ViT-Tiny b128 {kind}, ours bf16 vs torch fp32" + tag, o[key]["median"], t32[key]["median"], "images/s", target)
             row(f"ViT-Tiny b128 {kind}, ours bf16 vs torch autocast bf16" + tag, o[key]["median"], t16[key]["median"], "images/s", "-")
 w = [max(len(str(x[i])) for x in rows + [("case", "ours", "torch/ref", "ratio", "target", "unit")]) for i in range(6)]

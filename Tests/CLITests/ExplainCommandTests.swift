@@ -1,4 +1,5 @@
 import FileFormats
+import SharedTestHelpers
 import Foundation
 import XCTest
 
@@ -71,16 +72,9 @@ final class ExplainCommandTests: XCTestCase {
         }
         let page = try String(contentsOfFile: cli.path("out/index.html"), encoding: .utf8)
         XCTAssertTrue(page.contains("chefer2021.png") && page.contains("dino_mask.png"))
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/bin/bash")
-        check.arguments = [CLIRunner.repository.appendingPathComponent("Scripts/check_report.sh").path,
-                           cli.path("out/index.html"), cli.path("shot.png")]
-        let pipe = Pipe()
-        (check.standardOutput, check.standardError) = (pipe, pipe)
-        try check.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
-        XCTAssertEqual(check.terminationStatus, 0, output)
+        let check = try runProcess("/bin/bash", [CLIRunner.repository.appendingPathComponent("Scripts/check_report.sh").path,
+                                                 cli.path("out/index.html"), cli.path("shot.png")])
+        XCTAssertEqual(check.status, 0, check.output)
 
         // eval --images runs the same code: the same maps, and no dataset is scored.
         let eval = try cli.run(["eval", "--checkpoint", cli.path("m.h5"), "--images"] + photos + ["--dump-attention", cli.path("ev")])

@@ -1,4 +1,5 @@
 import FileFormats
+import SharedTestHelpers
 import Foundation
 import Training
 import XCTest
@@ -87,9 +88,9 @@ final class KillSoakTests: XCTestCase {
         XCTAssertEqual(report.status, 0, report.stderr)
         if let python {
             // timm's own check of the final checkpoint (needs torch and timm; skipped without).
-            let timm = try runPython(python, ["-c", "import timm"])
+            let timm = try runProcess(python, ["-c", "import timm"])
             if timm.status == 0 {
-                let check = try runPython(python, [CLIRunner.repository.appendingPathComponent("Scripts/check_checkpoint_h5py.py").path,
+                let check = try runProcess(python, [CLIRunner.repository.appendingPathComponent("Scripts/check_checkpoint_h5py.py").path,
                                                    cli.path("killed/last.h5")])
                 XCTAssertEqual(check.status, 0, check.output)
             } else {
@@ -145,7 +146,7 @@ final class KillSoakTests: XCTestCase {
             }
         }
         if let python {
-            let check = try runPython(python, [CLIRunner.repository.appendingPathComponent("Scripts/check_run_dir_h5py.py").path, directory])
+            let check = try runProcess(python, [CLIRunner.repository.appendingPathComponent("Scripts/check_run_dir_h5py.py").path, directory])
             XCTAssertEqual(check.status, 0, "\(context): \(check.output)")
         }
         // The report renders every epoch's pictures, so it runs after every fifth kill and at the end.
@@ -209,21 +210,8 @@ final class KillSoakTests: XCTestCase {
     private func h5pyPython() -> String? {
         let candidates = [ProcessInfo.processInfo.environment["VITTRAIN_PYTHON"], "/work/venv/bin/python", "/usr/bin/python3"]
         for candidate in candidates.compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: candidate) {
-            if let result = try? runPython(candidate, ["-c", "import h5py"]), result.status == 0 { return candidate }
+            if let result = try? runProcess(candidate, ["-c", "import h5py"]), result.status == 0 { return candidate }
         }
         return nil
-    }
-
-    private func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -6,6 +6,7 @@
 import Foundation
 import XCTest
 import FileFormats
+import SharedTestHelpers
 
 /// Path of a committed fixture under Tests/Fixtures/FileFormats.
 func fixturePath(_ name: String) -> String {
@@ -85,18 +86,4 @@ final class HDF5InteropTests: XCTestCase {
         XCTAssertEqual(status, 0, "h5py could not read \(h5) (install python3-h5py, README set-up): \(output)")
         XCTAssertTrue(output.contains("OK"), output)
     }
-}
-
-/// Runs an executable to completion; its exit status and its standard output and error together.
-private func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
 }

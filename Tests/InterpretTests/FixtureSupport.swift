@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 import FileFormats
+import SharedTestHelpers
 import Interpret
 
 enum Fixtures {
@@ -17,16 +18,7 @@ enum Fixtures {
     static func checkPage(_ indexPath: String, screenshot: String) throws -> (status: Int32, output: String) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Scripts/check_report.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, indexPath, screenshot]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return try runProcess("/bin/bash", [script, indexPath, screenshot])
     }
 
     static func tensor(_ file: HDF5File, _ path: String) throws -> Tensor {
