@@ -91,7 +91,7 @@ final class KillSoakTests: XCTestCase {
             let timm = try runProcess(python, ["-c", "import timm"])
             if timm.status == 0 {
                 let check = try runProcess(python, [CLIRunner.repository.appendingPathComponent("Scripts/check_checkpoint_h5py.py").path,
-                                                   cli.path("killed/last.h5")])
+                                                    cli.path("killed/last.h5")])
                 XCTAssertEqual(check.status, 0, check.output)
             } else {
                 print("kill soak: no timm beside h5py; the timm state-dict check is skipped")
