@@ -30,6 +30,15 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.optim.weightDecay, 0.05)
     }
 
+    func testEvalBatchSizeDefaultsToTheTrainingBatch() throws {
+        XCTAssertNil(try read("{}").eval.batchSize, "nil: the training batch size")
+        XCTAssertEqual(try read(#"{"eval": {"batch_size": 512}}"#).eval.batchSize, 512)
+        XCTAssertEqual(problems(#"{"eval": {"batch_size": 0}}"#),
+                       ["config key 'eval.batch_size': expected a positive integer, got 0"])
+        XCTAssertEqual(problems(#"{"eval": {"batch_size": "big"}}"#),
+                       [#"config key 'eval.batch_size': expected an integer, got the string "big""#])
+    }
+
     func testUnknownKeysAreNamedWithTheirPath() {
         XCTAssertEqual(problems(#"{"optim": {"learning_rate": 0.1}}"#),
                        ["config key 'optim.learning_rate': unknown key (see Configs/README.md for the keys of each section)"])

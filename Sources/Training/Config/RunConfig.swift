@@ -171,6 +171,11 @@ public struct CheckpointSection: Codable, Equatable {
 
 public struct EvalSection: Codable, Equatable {
     public var every = 1
+    /// Images per evaluation batch; nil: the training batch size (timm's --validation-batch-size).
+    /// Evaluation keeps no tape, so its batch can be larger than training's without the memory
+    /// cost. No op mixes images, so each image's logits agree to float rounding at any batch size
+    /// (a GEMM with more rows may take another kernel or blocking).
+    public var batchSize: Int?
     /// Fixed validation images whose attention is recorded each epoch.
     public var probeImages = 8
     public var attention = true

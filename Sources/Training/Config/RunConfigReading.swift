@@ -290,10 +290,12 @@ extension RunConfig {
     private static func readEval(_ r: ConfigReader) -> EvalSection {
         var e = EvalSection()
         e.every = r.int("every", default: e.every)
+        e.batchSize = r.optionalInt("batch_size")
         e.probeImages = r.int("probe_images", default: e.probeImages)
         e.attention = r.bool("attention", default: e.attention)
         e.fullMaps = r.bool("full_maps", default: e.fullMaps)
         r.require(e.every > 0, "every", "expected a positive integer")
+        r.require((e.batchSize ?? 1) > 0, "batch_size", "expected a positive integer, got \(e.batchSize ?? 0)")
         r.require(e.probeImages >= 0, "probe_images", "expected a non-negative integer")
         r.finish()
         return e

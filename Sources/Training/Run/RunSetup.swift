@@ -99,7 +99,7 @@ public final class RunSetup {
                                          seed: UInt64(config.train.seed), augmentation: augmentation,
                                          normalization: normalization, dropLast: false, outputSize: size,
                                          outputChannels: modelConfig.inChannels)
-            valLoader = try DataLoader(dataset: val, batchSize: config.train.batchSize, shuffle: false,
+            valLoader = try DataLoader(dataset: val, batchSize: config.eval.batchSize ?? config.train.batchSize, shuffle: false,
                                        seed: UInt64(config.train.seed), augmentation: .none,
                                        normalization: normalization, dropLast: false, outputSize: size,
                                        outputChannels: modelConfig.inChannels)
