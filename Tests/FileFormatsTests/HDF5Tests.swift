@@ -314,16 +314,14 @@ private func withFileSizeLimit<T>(_ bytes: rlim_t, _ body: () throws -> T) throw
     var saved = rlimit()
     guard getrlimit(RLIMIT_FSIZE_VALUE, &saved) == 0 else { throw currentPOSIXError() }
     let oldHandler = signal(SIGXFSZ, SIG_IGN)
-    var limited = saved
-    limited.rlim_cur = bytes
-    guard setrlimit(RLIMIT_FSIZE_VALUE, &limited) == 0 else {
-        signal(SIGXFSZ, oldHandler)
-        throw currentPOSIXError()
-    }
+    // Restores both on every exit, a refused setrlimit included (its errno is read first).
     defer {
         setrlimit(RLIMIT_FSIZE_VALUE, &saved)
         signal(SIGXFSZ, oldHandler)
     }
+    var limited = saved
+    limited.rlim_cur = bytes
+    guard setrlimit(RLIMIT_FSIZE_VALUE, &limited) == 0 else { throw currentPOSIXError() }
     return try body()
 }
 

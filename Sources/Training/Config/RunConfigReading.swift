@@ -295,7 +295,7 @@ extension RunConfig {
         e.attention = r.bool("attention", default: e.attention)
         e.fullMaps = r.bool("full_maps", default: e.fullMaps)
         r.require(e.every > 0, "every", "expected a positive integer")
-        r.require((e.batchSize ?? 1) > 0, "batch_size", "expected a positive integer, got \(e.batchSize ?? 0)")
+        if let size = e.batchSize { r.require(size > 0, "batch_size", "expected a positive integer, got \(size)") }
         r.require(e.probeImages >= 0, "probe_images", "expected a non-negative integer")
         r.finish()
         return e
