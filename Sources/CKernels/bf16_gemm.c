@@ -120,7 +120,7 @@ static VTPrefetch nextPanelA(int transA, const float *a, long lda, long m, long 
 
 VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
                                 const float *a, long lda, const float *b, long ldb,
-                                float beta, float *c, long ldc) {
+                                float beta, float *c, long ldc, const VTEpilogue *epilogue) {
     VTPackBuffers *buffers = vt_thread_pack_buffers();
     if (!buffers) return 0;
     long kcMax = 2 * KCP < k ? 2 * KCP : k;
@@ -138,6 +138,7 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
             long kc = k - pc < 2 * KCP ? k - pc : 2 * KCP;
             long kp = (kc + 1) / 2;
             float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
+            int lastBlock = pc + kc >= k;
             packB(transB, b, ldb, pc, jc, kc, nc, bPack);
             for (long ir = 0; ir < m; ir += MR) {
                 long rows = m - ir < MR ? m - ir : MR;
@@ -150,6 +151,8 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
                     float *ct = c + ir * ldc + jc + jr;
                     if (rows == MR) tileFull(kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
                     else tileEdge(rows, kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
+                    if (epilogue && lastBlock)     // the tile is still in L1
+                        vt_gemm_epilogue(epilogue, ct, ldc, ir, jc + jr, rows, nc - jr < NR ? nc - jr : NR);
                 }
             }
         }
@@ -157,26 +160,39 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
     return 1;
 }
 
-void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
-                  const float *a, long lda, const float *b, long ldb,
-                  float beta, float *c, long ldc) {
+void vt_gemm_bf16_fused(int transA, int transB, long m, long n, long k, float alpha,
+                        const float *a, long lda, const float *b, long ldb,
+                        float beta, float *c, long ldc, const VTEpilogue *epilogue) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
-    if (vt_bf16_uses_amx() && vt_gemm_bf16_amx(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    if (k <= 0) {
+        vt_scale_c(m, n, beta, c, ldc);
+    } else if (vt_bf16_uses_amx() &&
+               vt_gemm_bf16_amx(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+        // The AMX kernel stores 32×32 blocks from tiles: its epilogue is the pass below.
+    } else if (vt_cpu_has_avx512_bf16() &&
+               gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue)) {
         return;
-    if (vt_cpu_has_avx512_bf16() &&
-        gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
-    // No AVX512_BF16, or the pack buffers could not be allocated.
-    vt_gemm_bf16_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    } else {
+        // No AVX512_BF16, or the pack buffers could not be allocated.
+        vt_gemm_bf16_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+    vt_gemm_epilogue(epilogue, c, ldc, 0, 0, m, n);
 }
 
 #else
 
-void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
-                  const float *a, long lda, const float *b, long ldb,
-                  float beta, float *c, long ldc) {
+void vt_gemm_bf16_fused(int transA, int transB, long m, long n, long k, float alpha,
+                        const float *a, long lda, const float *b, long ldb,
+                        float beta, float *c, long ldc, const VTEpilogue *epilogue) {
     if (m <= 0 || n <= 0) return;
     vt_gemm_bf16_portable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    vt_gemm_epilogue(epilogue, c, ldc, 0, 0, m, n);
 }
 
 #endif
+
+void vt_gemm_bf16(int transA, int transB, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb,
+                  float beta, float *c, long ldc) {
+    vt_gemm_bf16_fused(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+}

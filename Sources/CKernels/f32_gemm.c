@@ -141,27 +141,38 @@ VT_AVX512F static void tileAny(long rows, long kc, const float *ap, const float 
 
 VT_AVX512F static int gemmAVX512(int transA, int transB, long m, long n, long k, float alpha,
                                  const float *a, long lda, const float *b, long ldb,
-                                 float beta, float *c, long ldc) {
+                                 float beta, float *c, long ldc, const VTEpilogue *epilogue) {
     return vt_gemm_blocked(MR, NR, KC, NC, packB, packPanelA, tileAny, transA, transB, m, n, k, alpha,
-                           a, lda, b, ldb, beta, c, ldc);
+                           a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 #endif
+
+void vt_gemm_f32_fused(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb,
+                       float beta, float *c, long ldc, const VTEpilogue *epilogue) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        vt_scale_c(m, n, beta, c, ldc);
+        vt_gemm_epilogue(epilogue, c, ldc, 0, 0, m, n);
+        return;
+    }
+#if defined(__x86_64__)
+    switch (vt_cpu_level()) {
+    case VT_CPU_AVX512:
+        if (gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue)) return;
+        break;
+    case VT_CPU_AVX2:
+        if (vt_gemm_f32_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue)) return;
+        break;
+    }
+#endif
+    // The baseline level, or the pack buffers could not be allocated: the epilogue as a second pass.
+    gemmPortable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    vt_gemm_epilogue(epilogue, c, ldc, 0, 0, m, n);
+}
 
 void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) { vt_scale_c(m, n, beta, c, ldc); return; }
-#if defined(__x86_64__)
-    switch (vt_cpu_level()) {
-    case VT_CPU_AVX512:
-        if (gemmAVX512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
-        break;
-    case VT_CPU_AVX2:
-        if (vt_gemm_f32_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
-        break;
-    }
-#endif
-    // The baseline level, or the pack buffers could not be allocated.
-    gemmPortable(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    vt_gemm_f32_fused(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
 }

@@ -87,8 +87,9 @@ VT_AVX2 static void tileAny(long rows, long kc, const float *ap, const float *bp
 }
 
 VT_AVX2 int vt_gemm_f32_avx2(int transA, int transB, long m, long n, long k, float alpha, const float *a,
-                             long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+                             long lda, const float *b, long ldb, float beta, float *c, long ldc,
+                             const VTEpilogue *epilogue) {
     return vt_gemm_blocked(MR, NR, KC, NC, packB, packPanelA, tileAny, transA, transB, m, n, k, alpha,
-                           a, lda, b, ldb, beta, c, ldc);
+                           a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 #endif

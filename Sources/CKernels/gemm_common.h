@@ -5,6 +5,7 @@
 #define VT_GEMM_COMMON_H
 
 #include <stddef.h>
+#include "CKernels.h"
 
 /// Fully unrolls a register tile's per-row loop, so its accumulator array lives in registers.
 /// Release builds compile C at -O2, whose unroll budget leaves the 14-row loops rolled (accumulators
@@ -28,10 +29,10 @@ void *vt_ensure_buffer(void **slot, size_t *capacity, size_t bytes);
 /// C = beta·C, the whole product when k == 0 (beta == 0 writes zeros without reading C).
 void vt_scale_c(long m, long n, float beta, float *c, long ldc);
 
-/// The AVX2+FMA fp32 GEMM (f32_gemm_avx2.c), arguments as vt_gemm_f32 with m, n, k > 0; returns
+/// The AVX2+FMA fp32 GEMM (f32_gemm_avx2.c), arguments as vt_gemm_f32_fused with m, n, k > 0; returns
 /// 0 (having done nothing) when the pack buffers could not be allocated. x86-64 only.
 int vt_gemm_f32_avx2(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
-                     const float *b, long ldb, float beta, float *c, long ldc);
+                     const float *b, long ldb, float beta, float *c, long ldc, const VTEpilogue *epilogue);
 
 /// Portable packers in plain C (the compiler vectorises them for the caller's target), for kernels
 /// whose panels are narrow enough that a register transpose does not pay.

@@ -30,11 +30,13 @@ static inline VTPrefetch vt_next_panel_a(int transA, const float *a, long lda, l
                   : vt_prefetch_lines(a + i0 * lda + pc, rows, lda, kc);
 }
 
-/// The whole product on the given kernel pieces; 0 if the pack buffers could not be allocated.
+/// The whole product on the given kernel pieces, each tile of C passed through `epilogue` (NULL:
+/// none) right after its last k block, while it is in L1; 0 if the pack buffers could not be allocated.
 static inline __attribute__((always_inline)) int
 vt_gemm_blocked(const long MR, const long NR, const long KC, const long NC, VTPackBlockB packB,
                 VTPackPanelA packA, VTTile tile, int transA, int transB, long m, long n, long k, float alpha,
-                const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+                const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+                const VTEpilogue *epilogue) {
     VTPackBuffers *buffers = vt_thread_pack_buffers();
     if (!buffers) return 0;
     long kcMax = KC < k ? KC : k;
@@ -50,6 +52,7 @@ vt_gemm_blocked(const long MR, const long NR, const long KC, const long NC, VTPa
         for (long pc = 0; pc < k; pc += KC) {
             long kc = k - pc < KC ? k - pc : KC;
             float blockBeta = pc == 0 ? beta : 1;    // later k blocks add onto the first
+            int lastBlock = pc + kc >= k;
             packB(transB, b, ldb, pc, jc, kc, nc, bPack);
             for (long ir = 0; ir < m; ir += MR) {
                 long rows = m - ir < MR ? m - ir : MR;
@@ -58,8 +61,10 @@ vt_gemm_blocked(const long MR, const long NR, const long KC, const long NC, VTPa
                 long tiles = (nc + NR - 1) / NR, perTile = (next.lines + tiles - 1) / tiles;
                 for (long jr = 0; jr < nc; jr += NR) {
                     vt_prefetch_step(&next, perTile);
-                    tile(rows, kc, aPack, bPack + (jr / NR) * kc * NR, c + ir * ldc + jc + jr, ldc, nc - jr,
-                         alpha, blockBeta);
+                    float *ct = c + ir * ldc + jc + jr;
+                    tile(rows, kc, aPack, bPack + (jr / NR) * kc * NR, ct, ldc, nc - jr, alpha, blockBeta);
+                    if (epilogue && lastBlock)
+                        vt_gemm_epilogue(epilogue, ct, ldc, ir, jc + jr, rows, nc - jr < NR ? nc - jr : NR);
                 }
             }
         }

@@ -316,3 +316,40 @@ VT_INLINE void vt_add_column_sums_body(const float *x, long rows, long columns, 
 VT_MULTIVERSION(vt_add_column_sums, (const float *x, long rows, long columns, float *out, long column0,
                                      long column1),
                 (x, rows, columns, out, column0, column1))
+
+// ---- GEMM epilogue (bias, drop-path scale, residual, GELU) on a block of C ----
+
+/// C row = residual + scale·(C + bias), each operation rounded on its own: without contraction,
+/// so the sum is the one the unfused passes (bias add, drop path, residual add) compute.
+VT_INLINE void joinResidualRow(float *c, const float *bias, const float *residual, float scale, int scaled,
+                               long cols) {
+#pragma clang fp contract(off)
+    for (long j = 0; j < cols; j++) {
+        float branch = bias ? c[j] + bias[j] : c[j];
+        c[j] = scaled ? residual[j] + branch * scale : residual[j] + branch;
+    }
+}
+
+VT_INLINE void vt_gemm_epilogue_body(const VTEpilogue *e, float *c, long ldc, long row0, long col0, long rows,
+                                     long cols) {
+    if (!e) return;
+    const float *bias = e->bias ? e->bias + col0 : NULL;
+    for (long r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        if (e->residual) {
+            const float *scale = e->rowScale;
+            joinResidualRow(row, bias, e->residual + (row0 + r) * e->ldr + col0, scale ? scale[row0 + r] : 1,
+                            scale != NULL, cols);
+        } else if (bias) {
+            for (long j = 0; j < cols; j++) row[j] += bias[j];
+        }
+        if (e->geluOut) {
+            float *out = e->geluOut + (row0 + r) * e->ldg + col0;
+            if (out == row) for (long j = 0; j < cols; j++) row[j] = gelu1(row[j]);   // in place
+            else for (long j = 0; j < cols; j++) out[j] = gelu1(row[j]);
+        }
+    }
+}
+VT_MULTIVERSION(vt_gemm_epilogue, (const VTEpilogue *e, float *c, long ldc, long row0, long col0, long rows,
+                                   long cols),
+                (e, c, ldc, row0, col0, rows, cols))

@@ -1,7 +1,9 @@
-// The fused ops behind Linear: y = x·Wᵀ + b in one GEMM (the output is pre-filled with
-// the bias rows and the GEMM adds into it), y = GELU(x·Wᵀ + b) for the MLP's fc1 (bias and GELU
-// in one pass after the GEMM), and a backward that produces dx, dW and db without the broadcast
-// machinery. Legend: R rows (all leading axes folded), I inputs, O outputs.
+// The fused ops behind Linear: y = x·Wᵀ + b in one GEMM (the bias added in the GEMM's store,
+// GEMMEpilogue), y = GELU(x·Wᵀ + b) for the MLP's fc1 (bias and GELU in the store too), and a
+// backward that produces dx, dW and db without the broadcast machinery.
+// Legend: R rows (all leading axes folded), I inputs, O outputs.
+
+import CKernels
 
 extension Tensor {
     /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O]. Same values as
@@ -25,35 +27,36 @@ extension Tensor {
         return result
     }
 
-    /// gelu(x [R, I] · weight [O, I]ᵀ + bias [O]) → [R, O]: timm's fc1 → GELU, fused. The GEMM
-    /// writes x·Wᵀ, then one pass adds the bias and applies GELU, keeping the biased
-    /// pre-activation for the backward; `linear` followed by `gelu` would pre-fill the output
-    /// with bias rows and then make a second pass. Same values as `linear(...).gelu()`.
+    /// gelu(x [R, I] · weight [O, I]ᵀ + bias [O]) → [R, O]: timm's fc1 → GELU, fused. The GEMM's
+    /// store adds the bias and applies GELU (GEMMEpilogue), keeping the biased pre-activation for
+    /// the backward only when there will be one. Same values as `linear(...).gelu()`.
     public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
         precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1] && bias.shape == [weight.shape[0]],
                      "linearGELU needs x [R, I], weight [O, I], bias [O], got \(x.shape), \(weight.shape), \(bias.shape)")
-        let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
-        // Both fully written below (an empty GEMM, inputs == 0, needs the zero fill).
-        var preActivation = inputs == 0
-            ? [Float](repeating: 0, count: rows * outputs)
-            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
-        var out = [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
-        preActivation.withUnsafeMutableBufferPointer { pre in
-            x.data.withUnsafeBufferPointer { a in
-                weight.data.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
-                               a: a.baseAddress!, b: w.baseAddress!, c: pre.baseAddress!)
+        let (rows, outputs) = (x.shape[0], weight.shape[0])
+        let parents = [x, weight, bias]
+        guard Tensor.willRecord(parents: parents) else {    // evaluation, frozen layers: GELU in place
+            var out = uninitializedProductBuffer(rows: rows, inputs: x.shape[1], outputs: outputs)
+            out.withUnsafeMutableBufferPointer { o in
+                x.data.withUnsafeBufferPointer { a in
+                    affineGELU(a.baseAddress!, rows: rows, weight: weight, bias: bias, preActivation: o.baseAddress!,
+                               activation: o.baseAddress!)
                 }
             }
+            return Tensor(shape: [rows, outputs], data: out)
+        }
+        var preActivation = uninitializedProductBuffer(rows: rows, inputs: x.shape[1], outputs: outputs)
+        var out = [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }   // all written
+        preActivation.withUnsafeMutableBufferPointer { pre in
             out.withUnsafeMutableBufferPointer { o in
-                bias.data.withUnsafeBufferPointer { b in
-                    Tensor.addBiasAndGELU(pre.baseAddress!, bias: b.baseAddress!, rows: rows, columns: outputs,
-                                          output: o.baseAddress!)
+                x.data.withUnsafeBufferPointer { a in
+                    affineGELU(a.baseAddress!, rows: rows, weight: weight, bias: bias, preActivation: pre.baseAddress!,
+                               activation: o.baseAddress!)
                 }
             }
         }
         let result = Tensor(shape: [rows, outputs], data: out)
-        Tensor.record(result, parents: [x, weight, bias]) { g in
+        Tensor.record(result, parents: parents) { g in
             // d(pre) = g · GELU′(pre), then the Linear backward from there.
             var dPre = [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
             dPre.withUnsafeMutableBufferPointer { d in
@@ -69,28 +72,48 @@ extension Tensor {
         return result
     }
 
-    /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O] as a plain array: the output is pre-filled
-    /// with the bias rows and the GEMM adds into it (beta 1), so bias and product take one pass.
-    /// The fused ops that end in a Linear (the MLP, a branch plus residual) share it with
-    /// `linear`, which keeps their values bit-identical to the unfused composition.
-    static func affineRows(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: Tensor, bias: Tensor?) -> [Float] {
+    /// preActivation [R, O] = x [R, I] · weight [O, I]ᵀ + bias, activation [R, O] = GELU(preActivation),
+    /// both written by one GEMM and its epilogue; activation may be preActivation (GELU in place).
+    static func affineGELU(_ x: UnsafePointer<Float>, rows: Int, weight: Tensor, bias: Tensor,
+                           preActivation: UnsafeMutablePointer<Float>, activation: UnsafeMutablePointer<Float>) {
+        let (inputs, outputs) = (weight.shape[1], weight.shape[0])
+        weight.data.withUnsafeBufferPointer { w in
+            bias.data.withUnsafeBufferPointer { b in
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                           a: x, b: w.baseAddress!, c: preActivation,
+                           epilogue: GEMMEpilogue(bias: b.baseAddress!, geluOutput: activation, geluStride: outputs))
+            }
+        }
+    }
+
+    /// An [R, O] buffer for a product's output: uninitialised, since the GEMM (beta 0) writes every
+    /// element, except when there are no inputs (an empty GEMM may leave C untouched).
+    static func uninitializedProductBuffer(rows: Int, inputs: Int, outputs: Int) -> [Float] {
+        inputs == 0 ? [Float](repeating: 0, count: rows * outputs)
+                    : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+    }
+
+    /// x [R, I] · weight [O, I]ᵀ + bias [O] → [R, O] as a plain array, the bias added in the GEMM's
+    /// store; with `join`, the store also scales the branch by its drop-path factor and adds the
+    /// residual. The fused ops that end in a Linear (the MLP, a branch plus residual) share it
+    /// with `linear`, which keeps their values bit-identical to the unfused composition.
+    static func affineRows(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: Tensor, bias: Tensor?,
+                           joining join: ResidualJoin? = nil) -> [Float] {
         let outputs = weight.shape[0]
-        // [R, O]: every element is written (bias rows, or the GEMM with beta 0), so no zero fill,
-        // except when there is no bias and no inputs (an empty GEMM may leave C untouched).
-        var out = bias == nil && inputs == 0
-            ? [Float](repeating: 0, count: rows * outputs)
-            : [Float](unsafeUninitializedCapacity: rows * outputs) { _, n in n = rows * outputs }
+        var out = uninitializedProductBuffer(rows: rows, inputs: inputs, outputs: outputs)
+        let rowFactors = join?.rowFactors()
         out.withUnsafeMutableBufferPointer { o in
-            if let bias {
-                bias.data.withUnsafeBufferPointer { b in
-                    Parallel.forRanges(rows, costPerItem: outputs) { range in
-                        for r in range { (o.baseAddress! + r * outputs).update(from: b.baseAddress!, count: outputs) }
+            weight.data.withUnsafeBufferPointer { w in
+                withOptionalBuffer(bias?.data) { b in
+                    withOptionalBuffer(join?.residual.data) { residual in
+                        withOptionalBuffer(rowFactors) { factors in
+                            let epilogue = b == nil && residual == nil ? nil
+                                : GEMMEpilogue(bias: b, residual: residual, residualStride: outputs, rowScale: factors)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
+                                       a: x, b: w.baseAddress!, c: o.baseAddress!, epilogue: epilogue)
+                        }
                     }
                 }
-            }
-            weight.data.withUnsafeBufferPointer { w in
-                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,
-                           a: x, b: w.baseAddress!, beta: bias == nil ? 0 : 1, c: o.baseAddress!)
             }
         }
         return out
@@ -129,12 +152,15 @@ extension Tensor {
         if let bias, bias.requiresGrad {   // columns split across threads
             bias.withGradBuffer { db in
                 Parallel.forRanges(outputs, costPerItem: rows) { columns in
-                    for r in 0..<rows {
-                        let row = dy + r * outputs
-                        for j in columns { db[j] += row[j] }
-                    }
+                    vt_add_column_sums(dy, rows, outputs, db.baseAddress!, columns.lowerBound, columns.upperBound)
                 }
             }
         }
     }
+}
+
+/// `body` with the array's storage, or nil for a nil array.
+func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let array else { return body(nil) }
+    return array.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -24,31 +24,30 @@ extension Tensor {
             precondition(join.residual.shape == [rows, outputs],
                          "residual \(join.residual.shape) does not match the MLP output [\(rows), \(outputs)]")
         }
-        // pre [R, H] = x·fc1ᵀ + b1, kept for GELU′ and the recomputation; fully written (an empty
-        // GEMM, inputs == 0, needs the zero fill).
-        var preActivation = inputs == 0
-            ? [Float](repeating: 0, count: rows * hidden)
-            : [Float](unsafeUninitializedCapacity: rows * hidden) { _, n in n = rows * hidden }
+        let parents = (join.map { [$0.residual] } ?? []) + [x, fc1Weight, fc1Bias, fc2Weight] + (fc2Bias.map { [$0] } ?? [])
+        // pre [R, H] = x·fc1ᵀ + b1, kept for GELU′ and the recomputation when there will be a backward.
+        let keepsPreActivation = Tensor.willRecord(parents: parents)
+        var preActivation = keepsPreActivation
+            ? uninitializedProductBuffer(rows: rows, inputs: inputs, outputs: hidden) : []
         var out: [Float] = []   // [R, O]
-        preActivation.withUnsafeMutableBufferPointer { pre in
-            x.data.withUnsafeBufferPointer { a in
-                fc1Weight.data.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: hidden, k: inputs,
-                               a: a.baseAddress!, b: w.baseAddress!, c: pre.baseAddress!)
-                }
-            }
-            // GELU(pre) [R, H], only for the duration of fc2's GEMM.
+        x.data.withUnsafeBufferPointer { a in
+            // GELU(pre) [R, H], only for the duration of fc2's GEMM; without a backward, pre is
+            // not kept and GELU is applied in place.
             withScratch(count: rows * hidden) { activation in
-                fc1Bias.data.withUnsafeBufferPointer { b in
-                    Tensor.addBiasAndGELU(pre.baseAddress!, bias: b.baseAddress!, rows: rows, columns: hidden,
-                                          output: activation)
+                if inputs == 0 { activation.initialize(repeating: 0, count: rows * hidden) }   // empty GEMM
+                if keepsPreActivation {
+                    preActivation.withUnsafeMutableBufferPointer { pre in
+                        affineGELU(a.baseAddress!, rows: rows, weight: fc1Weight, bias: fc1Bias,
+                                   preActivation: pre.baseAddress!, activation: activation)
+                    }
+                } else {
+                    affineGELU(a.baseAddress!, rows: rows, weight: fc1Weight, bias: fc1Bias,
+                               preActivation: activation, activation: activation)
                 }
-                out = affineRows(activation, rows: rows, inputs: hidden, weight: fc2Weight, bias: fc2Bias)
+                out = affineRows(activation, rows: rows, inputs: hidden, weight: fc2Weight, bias: fc2Bias, joining: join)
             }
         }
-        join?.apply(toBranch: &out)
         let result = Tensor(shape: [rows, outputs], data: out)
-        let parents = (join.map { [$0.residual] } ?? []) + [x, fc1Weight, fc1Bias, fc2Weight] + (fc2Bias.map { [$0] } ?? [])
         Tensor.record(result, parents: parents) { g in
             let dOut = join?.backward(g) ?? g      // d fc2 output [R, O]
             let needsHidden = x.requiresGrad || fc1Weight.requiresGrad || fc1Bias.requiresGrad

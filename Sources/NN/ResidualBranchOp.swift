@@ -2,9 +2,9 @@
 //   out = residual + drop_path(x·Wᵀ + b)     (timm: x = x + drop_path(attn.proj(...)))
 // The unfused composition keeps two [R, O] tensors alive on the tape until the backward, the
 // Linear's output and its drop_path copy, though neither backward reads them (add and
-// drop_path need only the upstream gradient and the mask). Here the epilogue writes the sum in
-// place over the Linear's output, so per block and branch one [B·T, D] fewer stays alive, and
-// one pass over it is saved. Legend: R rows (B·T), I inputs, O outputs, S samples (B).
+// drop_path need only the upstream gradient and the mask). Here the GEMM's store (GEMMEpilogue)
+// writes the sum straight into the output, so per block and branch one [B·T, D] fewer stays
+// alive, and two passes over it are saved. Legend: R rows (B·T), I inputs, O outputs, S samples (B).
 
 /// How a branch joins the residual stream: `residual + factor[sample] · branch`, with one
 /// drop-path factor per sample (0, or 1/(1−p)), or the plain sum when `sampleFactors` is nil.
@@ -22,30 +22,13 @@ public struct ResidualJoin {
         self.sampleFactors = sampleFactors
     }
 
-    /// branch [R, O] becomes residual + factor · branch, in place. The reference computes
-    /// `residual + dropPath(branch)`: the same product, rounded, then the same sum.
-    func apply(toBranch branch: inout [Float]) {
-        precondition(branch.count == residual.count, "branch of \(branch.count) values for residual \(residual.shape)")
-        let columns = residual.shape[1]
-        let rowsPerSample = sampleFactors.map { residual.shape[0] / $0.count } ?? 1
-        let factors = sampleFactors
-        branch.withUnsafeMutableBufferPointer { y in
-            residual.data.withUnsafeBufferPointer { r in
-                Parallel.forRanges(residual.shape[0], costPerItem: columns) { rows in
-                    let out = y.baseAddress! + rows.lowerBound * columns, res = r.baseAddress! + rows.lowerBound * columns
-                    let n = rows.count * columns
-                    guard let factors else {
-                        for i in 0..<n { out[i] = res[i] + out[i] }
-                        return
-                    }
-                    for row in rows {
-                        let scale = factors[row / rowsPerSample]
-                        let o = y.baseAddress! + row * columns, s = r.baseAddress! + row * columns
-                        for j in 0..<columns { o[j] = s[j] + o[j] * scale }
-                    }
-                }
-            }
-        }
+    /// The drop-path factor of every row [R] (each sample's factor repeated over its rows), or nil
+    /// for the plain sum: the GEMM epilogue's row scales. The epilogue computes
+    /// `residual + factor · branch` with the same roundings as `residual + dropPath(branch)`.
+    func rowFactors() -> [Float]? {
+        guard let factors = sampleFactors else { return nil }
+        let rowsPerSample = residual.shape[0] / factors.count
+        return factors.flatMap { repeatElement($0, count: rowsPerSample) }
     }
 
     /// The backward of the join for upstream dy [R, O]: adds dy into the residual's gradient (as
@@ -83,10 +66,9 @@ extension Tensor {
         if let bias {
             precondition(bias.shape == [weight.shape[0]], "linear bias \(bias.shape) does not match weight \(weight.shape)")
         }
-        var out = x.data.withUnsafeBufferPointer { a in
-            affineRows(a.baseAddress!, rows: x.shape[0], inputs: x.shape[1], weight: weight, bias: bias)
+        let out = x.data.withUnsafeBufferPointer { a in
+            affineRows(a.baseAddress!, rows: x.shape[0], inputs: x.shape[1], weight: weight, bias: bias, joining: join)
         }
-        join.apply(toBranch: &out)
         let result = Tensor(shape: join.residual.shape, data: out)
         Tensor.record(result, parents: [join.residual, x, weight] + (bias.map { [$0] } ?? [])) { g in
             let dBranch = join.backward(g)

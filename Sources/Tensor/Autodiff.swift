@@ -28,12 +28,18 @@ extension Tensor {
         return try body()
     }
 
+    /// Whether `record` would link an output of these parents: grad mode is on and one of them
+    /// requires grad. An op that saves values only for its backward can skip them when not.
+    public static func willRecord(parents: [Tensor]) -> Bool {
+        GradMode.isEnabled && parents.contains(where: { $0.requiresGrad })
+    }
+
     /// Links `output` to `parents` when grad mode is on and any parent requires grad.
     /// `backward` receives the output's gradient and must add into the parents' gradients
     /// (through `accumulateGrad`), checking each parent's `requiresGrad` first.
     public static func record(_ output: Tensor, parents: [Tensor],
                               backward: @escaping (_ gradOutput: [Float]) -> Void) {
-        guard GradMode.isEnabled, parents.contains(where: { $0.requiresGrad }) else { return }
+        guard willRecord(parents: parents) else { return }
         output.requiresGrad = true
         output.parents = parents
         output.backwardFunction = backward

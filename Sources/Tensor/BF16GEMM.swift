@@ -32,17 +32,33 @@ public enum BF16GEMM {
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major with explicit row strides, the same
     /// meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is
-    /// n×k when `transposeB`). Inputs are rounded to bf16; `beta == 0` never reads C.
+    /// n×k when `transposeB`). Inputs are rounded to bf16; `beta == 0` never reads C; `epilogue`
+    /// (fp32, after the product) as in `F32GEMM.gemm`.
     /// Single-threaded and thread-safe.
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, epilogue: nil)
+    }
+
+    /// The same product with `epilogue` (bias, residual, GELU) applied to C (GEMMEpilogue).
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue?) {
         precondition(isSupported, "BF16GEMM.gemm needs AVX512_BF16; check BF16GEMM.isSupported first")
         precondition(m >= 0 && n >= 0 && k >= 0, "BF16GEMM.gemm: negative size m \(m), n \(n), k \(k)")
         precondition(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
                      "BF16GEMM.gemm: strides lda \(lda), ldb \(ldb), ldc \(ldc) too small for m \(m), n \(n), k \(k)")
-        vt_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        if let epilogue {
+            withUnsafePointer(to: epilogue.raw) {
+                vt_gemm_bf16_fused(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, $0)
+            }
+        } else {
+            vt_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
     }
 
     /// This core's bf16 kernel speed over the fp32 kernel's (F32GEMM) on one 256×256×512 product,

@@ -49,22 +49,24 @@ public enum BLAS {
         return F32GEMM.isAccelerated ? .f32 : .openBLAS
     }
 
-    /// C[M×N] = alpha · op(A) · op(B) + beta · C, all row-major and contiguous.
+    /// C[M×N] = alpha · op(A) · op(B) + beta · C, all row-major and contiguous, then `epilogue`
+    /// (bias, residual, GELU) if given, applied in our kernels' store.
     /// op(A) is M×K (A is K×M when `transposeA`), op(B) is K×N (B is N×K when `transposeB`).
     @inline(__always)
     public static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, epilogue: GEMMEpilogue? = nil) {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let threads = Parallel.threadCount
         let kernel = kernel(m: m, n: n, k: k)
         if threads > 1 && m * n * k >= splitThreshold && !Parallel.isInsideParallelRegion {
             split(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, kernel: kernel)
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, threads: threads, kernel: kernel,
+                  epilogue: epilogue)
             return
         }
         product(kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n, epilogue: epilogue)
     }
 
     /// The same product on sub-matrices with explicit leading dimensions (row strides), unsplit:
@@ -83,7 +85,8 @@ public enum BLAS {
     /// so each starts on a vector boundary.
     private static func split(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int, kernel: Kernel) {
+                              beta: Float, c: UnsafeMutablePointer<Float>, threads: Int, kernel: Kernel,
+                              epilogue: GEMMEpilogue?) {
         let byRows = m >= n
         let extent = byRows ? m : n
         let bands = min(threads, max(1, extent / 16))
@@ -94,30 +97,33 @@ public enum BLAS {
             if byRows {
                 let aBand = transposeA ? a + start : a + start * lda
                 product(kernel, transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
-                        alpha: alpha, a: aBand, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * n, ldc: n)
+                        alpha: alpha, a: aBand, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * n, ldc: n,
+                        epilogue: epilogue?.offset(row: start, column: 0))
             } else {
                 let bBand = transposeB ? b + start * ldb : b + start
                 product(kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k,
-                        alpha: alpha, a: a, lda: lda, b: bBand, ldb: ldb, beta: beta, c: c + start, ldc: n)
+                        alpha: alpha, a: a, lda: lda, b: bBand, ldb: ldb, beta: beta, c: c + start, ldc: n,
+                        epilogue: epilogue?.offset(row: 0, column: start))
             }
         }
     }
 
-    /// One unsplit product on the given kernel.
+    /// One unsplit product on the given kernel, with its epilogue (a pass of its own after OpenBLAS).
     @inline(__always)
     private static func product(_ kernel: Kernel, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                 alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue?) {
         switch kernel {
         case .bf16:
             BF16GEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, epilogue: epilogue)
         case .f32:
             F32GEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, epilogue: epilogue)
         case .openBLAS:
             raw(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            epilogue?.apply(to: c, ldc: ldc, m: m, n: n)
         }
     }
 

@@ -21,14 +21,30 @@ public enum F32GEMM {
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, row-major with explicit row strides, the
     /// same meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is
-    /// n×k when `transposeB`). `beta == 0` never reads C. Single-threaded and thread-safe.
+    /// n×k when `transposeB`). `beta == 0` never reads C; `epilogue` is applied to each tile of C
+    /// once it is final. Single-threaded and thread-safe.
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, epilogue: nil)
+    }
+
+    /// The same product with `epilogue` (bias, residual, GELU) applied to C (GEMMEpilogue).
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: GEMMEpilogue?) {
         precondition(m >= 0 && n >= 0 && k >= 0, "F32GEMM.gemm: negative size m \(m), n \(n), k \(k)")
         precondition(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
                      "F32GEMM.gemm: strides lda \(lda), ldb \(ldb), ldc \(ldc) too small for m \(m), n \(n), k \(k)")
-        vt_gemm_f32(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        if let epilogue {
+            withUnsafePointer(to: epilogue.raw) {
+                vt_gemm_f32_fused(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, $0)
+            }
+        } else {
+            vt_gemm_f32(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
     }
 }

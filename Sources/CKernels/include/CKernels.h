@@ -64,6 +64,41 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
 
+/// What a GEMM adds to its product in the store, applied to each block of C once its last k block
+/// is in (while the block is still in L1), so the activations take no second pass:
+///   C = residual + rowScale[i] · (C + bias[j]),   then   geluOut = GELU(C)
+/// Each term is optional (NULL): without `residual`, C = C + bias[j] (rowScale unused); with
+/// `geluOut`, C keeps the pre-activation and GELU(C) goes to geluOut (row stride ldg), which may be
+/// C itself (ldg = ldc) when the pre-activation is not needed. Each operation rounds as the
+/// separate passes do (no fused multiply-add across them), so results are bit-identical to
+/// a GEMM followed by the bias add, drop-path scaling, residual add and vt_gelu in turn.
+/// Row i and column j count from the product's origin: a caller that splits C into bands
+/// offsets the pointers to its band.
+typedef struct {
+    const float *bias;        // [n]
+    const float *residual;    // [m rows, row stride ldr]
+    long ldr;
+    const float *rowScale;    // [m]: drop-path factor per row (with residual only)
+    float *geluOut;           // [m rows, row stride ldg]
+    long ldg;
+} VTEpilogue;
+
+/// Applies `epilogue` to rows row0..<row0+rows, columns col0..<col0+cols of C (c points at
+/// element (row0, col0), row stride ldc): the GEMM kernels' store, and the pass after products
+/// that run elsewhere (OpenBLAS, the bf16 AMX and portable kernels). NULL does nothing.
+void vt_gemm_epilogue(const VTEpilogue *epilogue, float *c, long ldc, long row0, long col0, long rows,
+                      long cols);
+
+/// vt_gemm_f32 with an epilogue (NULL: none) applied to C after the product.
+void vt_gemm_f32_fused(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb,
+                       float beta, float *c, long ldc, const VTEpilogue *epilogue);
+
+/// vt_gemm_bf16 with an epilogue (NULL: none) applied to C after the product.
+void vt_gemm_bf16_fused(int transA, int transB, long m, long n, long k, float alpha,
+                        const float *a, long lda, const float *b, long ldb,
+                        float beta, float *c, long ldc, const VTEpilogue *epilogue);
+
 /// One core's fp32 multiply-add rate in GFLOP/s at the current level (vector FMAs; multiply then
 /// add at the baseline), the best of repeats over about `duration` seconds on the calling thread.
 double vt_fma_peak_gflops(double duration);
@@ -150,6 +185,27 @@ void vt_max_pool2d_windows(long h, long w, long k, long s, long p, long ho, long
 /// all −∞ window gives its first in-bounds position.
 void vt_max_pool2d(const float *x, long planes, long inPlane, long outputs, long taps, const int *table,
                    float *y, int *argmax);
+
+// ---- Fused attention (attention_kernels.c): one (batch, head) per call, single-threaded ----
+// q, k, v are T rows of Dh floats, row stride ld (column slices of timm's packed qkv rows, ld = 3·D);
+// only those rows and columns are read. Scratch is the calling thread's own (the GEMMs' per-thread
+// pack buffer), so calls on different threads are independent; without it they fall back to a
+// slower loop that needs none.
+
+/// One (batch, head) of multi-head attention forward: P = softmax(scale·q·kᵀ) [T×T, row stride T],
+/// O = (P ∘ mask)·v (mask NULL: P·v) written to o [T×Dh, row stride ldo]. mask [T×T] is the dropout
+/// mask already scaled by 1/(1−p); P is saved before it. p and o must not overlap the inputs.
+void vt_attention_forward(const float *q, const float *k, const float *v, long ld, long t, long dh,
+                          float scale, const float *mask, float *p, float *o, long ldo);
+
+/// Its backward from dO [T×Dh, row stride lddo] and the forward's P and mask: dV (+)= (P∘mask)ᵀ·dO;
+/// dP = (dO·vᵀ)∘mask, copied to dp [T×T, row stride T] if dp != NULL; dS = P∘(dP − rowsum(dP∘P));
+/// dQ (+)= scale·dS·k; dK (+)= scale·dSᵀ·q. dq, dk, dv are T×Dh with row stride lddx (column
+/// slices of one buffer are fine: they must only be disjoint from each other and from the inputs);
+/// accumulate = 0 assigns them (never reading them), 1 adds to them.
+void vt_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p,
+                           const float *mask, const float *dout, long lddo, long t, long dh, float scale,
+                           float *dq, float *dk, float *dv, long lddx, int accumulate, float *dp);
 
 #ifdef __cplusplus
 }
