@@ -158,9 +158,3 @@ extension Tensor {
         }
     }
 }
-
-/// `body` with the array's storage, or nil for a nil array.
-func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-    guard let array else { return body(nil) }
-    return array.withUnsafeBufferPointer { body($0.baseAddress) }
-}

@@ -20,8 +20,10 @@ public enum KernelReport {
     public static var kernelsByFamily: [String: String] {
         let rows = "C row kernel, \(CPULevel.current)"
         return [
-            OpFamily.gemm.label: BLAS.largeProductKernel + "; bias+GELU epilogue: " + rows,
-            OpFamily.attention.label: "per (batch, head): OpenBLAS \(BLAS.coreName) small GEMMs, softmax: " + rows,
+            OpFamily.gemm.label: BLAS.largeProductKernel + "; bias, residual and GELU in the store: " + rows,
+            OpFamily.attention.label: AttentionKernel.effective == .fused
+                ? "per (batch, head): fused scores, softmax and P·v, C kernel, \(CPULevel.current)"
+                : "per (batch, head): OpenBLAS \(BLAS.coreName) small GEMMs, softmax: " + rows,
             OpFamily.norm.label: "LayerNorm: " + rows,
             OpFamily.elementwise.label: "GELU: " + rows + "; the rest: Swift loops",
         ]

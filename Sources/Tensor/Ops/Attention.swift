@@ -4,6 +4,9 @@
 // Fused kernel: parallel over B×H; each (b, h) reads its q/k/v in place through the GEMMs' row
 // strides (3·D), with no gather or transpose copies, and writes its output columns directly.
 // S = scale·q·kᵀ, P = softmax(S), O = drop(P)·v. P is saved for backward.
+// Per (b, h) one C kernel call (attention_kernels.c) computes scores, softmax and P·v in one pass
+// that stays in cache, and one the backward; the three-call version (two OpenBLAS products around
+// the softmax, four products backward) is kept as the reference the tests compare it with.
 
 import CKernels
 import Foundation
@@ -41,29 +44,14 @@ extension Tensor {
         probabilities.withUnsafeMutableBufferPointer { pAll in
             out.withUnsafeMutableBufferPointer { o in
                 qkv.data.withUnsafeBufferPointer { x in
-                    Parallel.forEach(items) { item in
-                        let bi = item / h, hi = item % h
-                        let p = pAll.baseAddress! + item * t * t
-                        let q = x.baseAddress! + bi * t * 3 * d + hi * dh, k = q + d, v = q + 2 * d
-                        // S = scale · q · kᵀ   [T, T]
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
-                                   a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: t)
-                        vt_softmax(p, p, t, t, 1, t, 0)
-                        // O = drop(P) · v   [T, Dh], straight into out[b, :, h·Dh ..< (h+1)·Dh]
-                        let target = o.baseAddress! + bi * t * d + hi * dh
-                        if let mask {
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: t * t) { scratch in
-                                let dropped = scratch.baseAddress!
-                                mask.withUnsafeBufferPointer { m in
-                                    let mm = m.baseAddress! + item * t * t
-                                    for i in 0..<(t * t) { dropped[i] = p[i] * mm[i] }
-                                }
-                                BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
-                                           a: dropped, lda: t, b: v, ldb: 3 * d, c: target, ldc: d)
-                            }
-                        } else {
-                            BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
-                                       a: p, lda: t, b: v, ldb: 3 * d, c: target, ldc: d)
+                    withOptionalBuffer(mask) { maskAll in
+                        Parallel.forEach(items) { item in
+                            let bi = item / h, hi = item % h
+                            let q = x.baseAddress! + bi * t * 3 * d + hi * dh
+                            AttentionHead(q: q, ld: 3 * d, t: t, dh: dh, scale: scale,
+                                          mask: maskAll.map { $0 + item * t * t })
+                                .forward(probabilities: pAll.baseAddress! + item * t * t,
+                                         output: o.baseAddress! + bi * t * d + hi * dh, outputStride: d)
                         }
                     }
                 }
@@ -76,55 +64,29 @@ extension Tensor {
             // ∂L/∂P for every (b, h), [B, H, T, T], only when the caller asked for it.
             let keepsProbabilityGrad = probabilityGradient != nil
             var probabilityGrad = keepsProbabilityGrad ? [Float](repeating: 0, count: items * t * t) : []
-            // Each of dQ, dK, dV is written by exactly one GEMM per (b, h), so a fresh gradient
-            // buffer needs no zero fill: those GEMMs then assign (beta 0) instead of adding.
+            // Each (b, h) writes its own columns of dQ, dK and dV, so a fresh gradient buffer needs
+            // no zero fill (the kernel assigns instead of adding) and threads never collide.
             qkv.withGradBuffer(assigningIfFresh: { dqkv, fresh in
-                let beta: Float = fresh ? 0 : 1
                 g.withUnsafeBufferPointer { dOut in
                     qkv.data.withUnsafeBufferPointer { x in
                         probabilities.withUnsafeBufferPointer { pAll in
-                          probabilityGrad.withUnsafeMutableBufferPointer { dPAll in
-                            Parallel.forEach(items) { item in
-                                let bi = item / h, hi = item % h
-                                let p = pAll.baseAddress! + item * t * t
-                                let q = x.baseAddress! + bi * t * 3 * d + hi * dh, k = q + d, v = q + 2 * d
-                                let dO = dOut.baseAddress! + bi * t * d + hi * dh          // row stride D
-                                // Each (b, h) owns its own columns of dqkv, so threads never collide
-                                // and the GEMMs accumulate into them directly (beta 1).
-                                let dQ = dqkv.baseAddress! + bi * t * 3 * d + hi * dh, dK = dQ + d, dV = dQ + 2 * d
-                                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * t * t) { scratch in
-                                    let dS = scratch.baseAddress!, dropped = dS + t * t
-                                    var weights = p
-                                    if let mask {
-                                        mask.withUnsafeBufferPointer { m in
-                                            let mm = m.baseAddress! + item * t * t
-                                            for i in 0..<(t * t) { dropped[i] = p[i] * mm[i] }
-                                        }
-                                        weights = UnsafePointer(dropped)
+                            probabilityGrad.withUnsafeMutableBufferPointer { dPAll in
+                                withOptionalBuffer(mask) { maskAll in
+                                    Parallel.forEach(items) { item in
+                                        let bi = item / h, hi = item % h
+                                        let q = x.baseAddress! + bi * t * 3 * d + hi * dh
+                                        AttentionHead(q: q, ld: 3 * d, t: t, dh: dh, scale: scale,
+                                                      mask: maskAll.map { $0 + item * t * t })
+                                            .backward(probabilities: pAll.baseAddress! + item * t * t,
+                                                      outputGradient: dOut.baseAddress! + bi * t * d + hi * dh,
+                                                      outputStride: d,
+                                                      inputGradient: dqkv.baseAddress! + bi * t * 3 * d + hi * dh,
+                                                      accumulate: !fresh,
+                                                      probabilityGradient: keepsProbabilityGrad
+                                                          ? dPAll.baseAddress! + item * t * t : nil)
                                     }
-                                    // dV += drop(P)ᵀ · dO
-                                    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                                               a: weights, lda: t, b: dO, ldb: d, beta: beta, c: dV, ldc: 3 * d)
-                                    // d drop(P) = dO · vᵀ, then through the mask: dP
-                                    BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
-                                               a: dO, lda: d, b: v, ldb: 3 * d, c: dS, ldc: t)
-                                    if let mask {
-                                        mask.withUnsafeBufferPointer { m in
-                                            let mm = m.baseAddress! + item * t * t
-                                            for i in 0..<(t * t) { dS[i] *= mm[i] }
-                                        }
-                                    }
-                                    if keepsProbabilityGrad { (dPAll.baseAddress! + item * t * t).update(from: dS, count: t * t) }
-                                    // dS = P ∘ (dP − rowsum(dP ∘ P))
-                                    vt_softmax_backward(p, dS, dS, t, t, 1, t, 0)
-                                    // dQ += scale · dS · k,  dK += scale · dSᵀ · q
-                                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, lda: t, b: k, ldb: 3 * d, beta: beta, c: dQ, ldc: 3 * d)
-                                    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                                               a: dS, lda: t, b: q, ldb: 3 * d, beta: beta, c: dK, ldc: 3 * d)
                                 }
                             }
-                          }
                         }
                     }
                 }
