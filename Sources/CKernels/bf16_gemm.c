@@ -151,9 +151,9 @@ VT_AVX512 static int gemmAVX512(int transA, int transB, long m, long n, long k, 
                     float *ct = c + ir * ldc + jc + jr;
                     if (rows == MR) tileFull(kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
                     else tileEdge(rows, kp, aPack, bp, ct, ldc, nc - jr, alpha, blockBeta);
-                    if (epilogue && lastBlock)     // the tile is still in L1
-                        vt_gemm_epilogue(epilogue, ct, ldc, ir, jc + jr, rows, nc - jr < NR ? nc - jr : NR);
                 }
+                // The panel's rows of C are final and still in L1/L2 (one call per panel, as gemm_driver.h).
+                if (epilogue && lastBlock) vt_gemm_epilogue(epilogue, c + ir * ldc + jc, ldc, ir, jc, rows, nc);
             }
         }
     }

@@ -21,7 +21,7 @@ public enum F32GEMM {
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C in fp32, row-major with explicit row strides, the
     /// same meaning as `BLAS.sgemm`: op(A) is m×k (A is k×m when `transposeA`), op(B) is k×n (B is
-    /// n×k when `transposeB`). `beta == 0` never reads C; `epilogue` is applied to each tile of C
+    /// n×k when `transposeB`). `beta == 0` never reads C; `epilogue` is applied to each panel of C
     /// once it is final. Single-threaded and thread-safe.
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -1,7 +1,7 @@
 // What a matrix product adds to its result in the store (CKernels' VTEpilogue): a bias per
 // column, a residual joined with a drop-path factor per row, and a GELU copy. Our GEMM kernels
-// apply it to each tile of C while the tile is still in L1, so the activations take no second
-// pass; other kernels (OpenBLAS, AMX) run the same code as a pass after the product.
+// apply it to each panel of C rows (14 or 6) while it is still in cache, so the activations take
+// no second pass; other kernels (OpenBLAS, AMX) run the same code as a pass after the product.
 // Each operation rounds as the separate ops do, so fused and unfused results are bit-identical.
 
 import CKernels

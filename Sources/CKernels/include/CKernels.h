@@ -64,8 +64,8 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
 
-/// What a GEMM adds to its product in the store, applied to each block of C once its last k block
-/// is in (while the block is still in L1), so the activations take no second pass:
+/// What a GEMM adds to its product in the store, applied to each panel of C rows once its last k
+/// block is in (while the panel is still in cache), so the activations take no second pass:
 ///   C = residual + rowScale[i] · (C + bias[j]),   then   geluOut = GELU(C)
 /// Each term is optional (NULL): without `residual`, C = C + bias[j] (rowScale unused); with
 /// `geluOut`, C keeps the pre-activation and GELU(C) goes to geluOut (row stride ldg), which may be
