@@ -1,7 +1,7 @@
 // Fused multi-head attention for one (batch, head) item: scores, softmax and P·v forward, and the
 // whole backward, each swept over blocks of rows whose operands stay in L1/L2 (no GEMM calls).
 // Legend: T tokens, Dh head dim, q/k/v T×Dh column slices of a wider row (stride ld), P T×T.
-#include "dispatch.h"
+#include "row_reductions.h"
 #include "gemm_common.h"
 #include <math.h>
 #include <stdint.h>
@@ -9,7 +9,6 @@
 
 enum {
     TILE_ROWS = 6,    // rows per register tile: 6×4 zmm (6×2 ymm) accumulators + the B vectors
-    LANES = 16,       // partial sums in the row reductions: one zmm, two ymm or four xmm
 };
 
 /// C[rows×cols] (+)= alpha · A·B over `depth`: A(r, x) at a[r·ars + x·acs] (row-major A, or a column
@@ -52,43 +51,11 @@ VT_INLINE float expNonPositive(float x) {
     return poly * power;
 }
 
-// The reductions keep LANES partial results so they vectorise without reassociation flags.
-
-VT_INLINE float rowMax(const float *x, long n) {
-    float acc[LANES];
-    for (int l = 0; l < LANES; l++) acc[l] = -INFINITY;
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] = x[j + l] > acc[l] ? x[j + l] : acc[l];
-    float m = -INFINITY;
-    for (int l = 0; l < LANES; l++) m = acc[l] > m ? acc[l] : m;
-    for (; j < n; j++) m = x[j] > m ? x[j] : m;
-    return m;
-}
-
-VT_INLINE float rowDot(const float *x, const float *y, long n) {
-    float acc[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] += x[j + l] * y[j + l];
-    float total = 0;
-    for (int l = 0; l < LANES; l++) total += acc[l];
-    for (; j < n; j++) total += x[j] * y[j];
-    return total;
-}
-
 /// A score row becomes its softmax in place (the portable path's rows, unpadded).
 VT_INLINE void softmaxRow(float *restrict row, long n) {
     float m = rowMax(row, n);
     for (long j = 0; j < n; j++) row[j] = expNonPositive(row[j] - m);
-    float acc[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] += row[j + l];
-    float total = 0;
-    for (int l = 0; l < LANES; l++) total += acc[l];
-    for (; j < n; j++) total += row[j];
-    float inverse = 1 / total;
+    float inverse = 1 / rowSum(row, n);
     for (long j = 0; j < n; j++) row[j] *= inverse;
 }
 
@@ -107,7 +74,7 @@ typedef int32_t AttnVecI __attribute__((vector_size(LANES * sizeof(float))));
 // Vectors go to helpers by pointer: by value they would change the ABI at the baseline level.
 
 /// Pairwise trees (depth 4, not a 15-long chain: the reductions' latency dominated short rows).
-VT_INLINE float laneMax(const AttnVec *v) {
+VT_INLINE float vectorMax(const AttnVec *v) {
     float a[LANES];
     memcpy(a, v, sizeof a);
     for (int width = LANES / 2; width > 0; width /= 2)
@@ -115,7 +82,7 @@ VT_INLINE float laneMax(const AttnVec *v) {
     return a[0];
 }
 
-VT_INLINE float laneSum(const AttnVec *v) {
+VT_INLINE float vectorSum(const AttnVec *v) {
     float a[LANES];
     memcpy(a, v, sizeof a);
     for (int width = LANES / 2; width > 0; width /= 2)
@@ -166,7 +133,7 @@ VT_INLINE void softmaxBlock(float *restrict block, long rows, long t, long tp, f
         VEC_LOAD(x, block + r * tp + last);
         x = (AttnVec)(((AttnVecI)x & valid) | ((AttnVecI)m & ~valid));
         m = VEC_MAX(m, x);
-        shift[r] = laneMax(&m);
+        shift[r] = vectorMax(&m);
     }
     for (long r = 0; r < rows; r++) {
         AttnVec total = VEC_SPLAT(0.0f);
@@ -178,7 +145,7 @@ VT_INLINE void softmaxBlock(float *restrict block, long rows, long t, long tp, f
             total += x;
             VEC_STORE(block + r * tp + j, x);
         }
-        inverse[r] = 1 / laneSum(&total);
+        inverse[r] = 1 / vectorSum(&total);
     }
     for (long r = 0; r < rows; r++) {
         float *row = block + r * tp;
@@ -230,7 +197,7 @@ VT_INLINE void scoreGradientRow(const float *restrict pRow, const float *restric
         VEC_LOAD(pv, pRow + j);
         acc += x * pv;
     }
-    float dot = laneSum(&acc);
+    float dot = vectorSum(&acc);
     for (long j = whole; j < n; j++) dot += g[j] * pRow[j];
     for (long j = 0; j < whole; j += LANES) {
         VEC_LOAD(x, g + j);
@@ -278,7 +245,7 @@ VT_INLINE void dotBlock(long rows, long columns, long dh, const float *a, long l
                 VEC_LOAD(yv, y + d);
                 acc += xv * yv;
             }
-            float total = laneSum(&acc);
+            float total = vectorSum(&acc);
             for (long d = whole; d < dh; d++) total += x[d] * y[d];
             c[r * ldc + j] = alpha * total;
         }

@@ -2,12 +2,10 @@
 // instruction-set level (dispatch.h): the build needs no CPU flags and every CPU gets vector code.
 // Reductions keep 16 partial sums (one zmm, two ymm or four xmm), so every level adds in the same
 // order; levels differ only where FMA contracts a·b + c. Legend: R rows, D row length.
-#include "dispatch.h"
+#include "row_reductions.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-enum { LANES = 16 };
 
 VT_INLINE float bitsToFloat(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 VT_INLINE uint32_t floatToBits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -53,35 +51,7 @@ VT_INLINE void normalCDFAndDensity(float x, float *cdf, float *pdf) {
 
 VT_INLINE float gelu1(float x) { float cdf, pdf; normalCDFAndDensity(x, &cdf, &pdf); return x * cdf; }
 
-// ---- Reductions along a contiguous row ----
-
-VT_INLINE float laneSum(const float acc[LANES]) {
-    float total = 0;
-    for (int l = 0; l < LANES; l++) total += acc[l];
-    return total;
-}
-
-/// Σ x[j].
-VT_INLINE float rowSum(const float *x, long n) {
-    float acc[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] += x[j + l];
-    float total = laneSum(acc);
-    for (; j < n; j++) total += x[j];
-    return total;
-}
-
-/// Σ a[j]·b[j].
-VT_INLINE float rowDot(const float *a, const float *b, long n) {
-    float acc[LANES] = {0};
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] += a[j + l] * b[j + l];
-    float total = laneSum(acc);
-    for (; j < n; j++) total += a[j] * b[j];
-    return total;
-}
+// ---- Reductions along a contiguous row (laneSum, rowSum, rowDot, rowMax in row_reductions.h) ----
 
 /// Σ (x[j] − centre)².
 VT_INLINE float rowSquaredDeviation(const float *x, float centre, long n) {
@@ -92,19 +62,6 @@ VT_INLINE float rowSquaredDeviation(const float *x, float centre, long n) {
     float total = laneSum(acc);
     for (; j < n; j++) { float t = x[j] - centre; total += t * t; }
     return total;
-}
-
-/// max x[j] (−∞ for an empty row); NaN propagation is not promised.
-VT_INLINE float rowMax(const float *x, long n) {
-    float acc[LANES];
-    for (int l = 0; l < LANES; l++) acc[l] = -INFINITY;
-    long j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) acc[l] = x[j + l] > acc[l] ? x[j + l] : acc[l];
-    float best = -INFINITY;
-    for (int l = 0; l < LANES; l++) best = acc[l] > best ? acc[l] : best;
-    for (; j < n; j++) best = x[j] > best ? x[j] : best;
-    return best;
 }
 
 VT_INLINE void vt_exp_body(const float *x, float *y, long n) {

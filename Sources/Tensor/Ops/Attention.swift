@@ -37,6 +37,11 @@ extension Tensor {
 
         // Dropout mask over P, [B, H, T, T], scaled by 1/(1−p); one draw from rng seeds it.
         let mask: [Float]? = dropout > 0 ? DropoutMask.make(count: items * t * t, probability: dropout, rng: &rng) : nil
+        /// Item (b, h) = (item / H, item % H): its q in the packed qkv rows, and its mask.
+        func head(_ item: Int, qkv x: UnsafePointer<Float>, masks: UnsafePointer<Float>?) -> AttentionHead {
+            AttentionHead(q: x + (item / h) * t * 3 * d + (item % h) * dh, ld: 3 * d, t: t, dh: dh, scale: scale,
+                          mask: masks.map { $0 + item * t * t })
+        }
 
         // Every element of both is written below, so neither is zero-filled first.
         var probabilities = [Float](unsafeUninitializedCapacity: items * t * t) { _, n in n = items * t * t }  // [B, H, T, T]
@@ -46,12 +51,9 @@ extension Tensor {
                 qkv.data.withUnsafeBufferPointer { x in
                     withOptionalBuffer(mask) { maskAll in
                         Parallel.forEach(items) { item in
-                            let bi = item / h, hi = item % h
-                            let q = x.baseAddress! + bi * t * 3 * d + hi * dh
-                            AttentionHead(q: q, ld: 3 * d, t: t, dh: dh, scale: scale,
-                                          mask: maskAll.map { $0 + item * t * t })
+                            head(item, qkv: x.baseAddress!, masks: maskAll)
                                 .forward(probabilities: pAll.baseAddress! + item * t * t,
-                                         output: o.baseAddress! + bi * t * d + hi * dh, outputStride: d)
+                                         output: o.baseAddress! + (item / h) * t * d + (item % h) * dh, outputStride: d)
                         }
                     }
                 }
@@ -74,9 +76,7 @@ extension Tensor {
                                 withOptionalBuffer(mask) { maskAll in
                                     Parallel.forEach(items) { item in
                                         let bi = item / h, hi = item % h
-                                        let q = x.baseAddress! + bi * t * 3 * d + hi * dh
-                                        AttentionHead(q: q, ld: 3 * d, t: t, dh: dh, scale: scale,
-                                                      mask: maskAll.map { $0 + item * t * t })
+                                        head(item, qkv: x.baseAddress!, masks: maskAll)
                                             .backward(probabilities: pAll.baseAddress! + item * t * t,
                                                       outputGradient: dOut.baseAddress! + bi * t * d + hi * dh,
                                                       outputStride: d,
