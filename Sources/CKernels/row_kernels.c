@@ -98,17 +98,6 @@ VT_INLINE void vt_gelu_backward_body(const float *x, const float *dy, float *dx,
 VT_MULTIVERSION(vt_gelu_backward, (const float *x, const float *dy, float *dx, long n, int accumulate),
                 (x, dy, dx, n, accumulate))
 
-VT_INLINE void vt_add_bias_gelu_body(float *pre, const float *bias, long rows, long columns, float *out) {
-    for (long r = 0; r < rows; r++) {
-        float *p = pre + r * columns, *o = out + r * columns;
-        // Two loops over the row (it stays in L1), each with one store stream.
-        for (long j = 0; j < columns; j++) p[j] += bias[j];
-        for (long j = 0; j < columns; j++) o[j] = gelu1(p[j]);
-    }
-}
-VT_MULTIVERSION(vt_add_bias_gelu, (float *pre, const float *bias, long rows, long columns, float *out),
-                (pre, bias, rows, columns, out))
-
 // ---- Softmax / log-softmax ----
 
 /// y[j] = e^(x[j] − shift), with no running sum, so it vectorises; x and y must not overlap.

@@ -134,9 +134,6 @@ void vt_gelu(const float *x, float *y, long n);
 /// (in place); no other overlap.
 void vt_gelu_backward(const float *x, const float *dy, float *dx, long n, int accumulate);
 
-/// pre[R×C] += bias row (pre becomes the pre-activation), out = GELU(pre): Linear→GELU epilogue.
-void vt_add_bias_gelu(float *pre, const float *bias, long rows, long columns, float *out);
-
 /// Softmax (log-softmax when `logarithm`) of `rows` rows of `length` elements `stride` apart,
 /// row r starting at r·rowStride; y may be x. Numerically stable (row maximum subtracted).
 void vt_softmax(const float *x, float *y, long rows, long length, long stride, long rowStride, int logarithm);

@@ -46,15 +46,4 @@ extension Tensor {
             vt_gelu_backward(x + i, dy + i, dx + i, range.count, accumulate ? 1 : 0)
         }
     }
-
-    /// The epilogue of a fused Linear → GELU over a [rows, columns] GEMM output `pre`: adds the
-    /// bias row in place (pre becomes the pre-activation the backward needs) and writes
-    /// GELU(pre) to `output`, in one sweep over the rows (each row read from memory once).
-    public static func addBiasAndGELU(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
-                                      rows: Int, columns: Int, output: UnsafeMutablePointer<Float>) {
-        Parallel.forRanges(rows, costPerItem: 16 * columns) { range in
-            let offset = range.lowerBound * columns
-            vt_add_bias_gelu(pre + offset, bias, range.count, columns, output + offset)
-        }
-    }
 }
