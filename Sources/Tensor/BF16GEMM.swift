@@ -52,12 +52,8 @@ public enum BF16GEMM {
         precondition(m >= 0 && n >= 0 && k >= 0, "BF16GEMM.gemm: negative size m \(m), n \(n), k \(k)")
         precondition(lda >= max(1, transposeA ? m : k) && ldb >= max(1, transposeB ? k : n) && ldc >= max(1, n),
                      "BF16GEMM.gemm: strides lda \(lda), ldb \(ldb), ldc \(ldc) too small for m \(m), n \(n), k \(k)")
-        if let epilogue {
-            withUnsafePointer(to: epilogue.raw) {
-                vt_gemm_bf16_fused(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, $0)
-            }
-        } else {
-            vt_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        GEMMEpilogue.withPointer(to: epilogue) {
+            vt_gemm_bf16_fused(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, $0)
         }
     }
 

@@ -36,6 +36,13 @@ public struct GEMMEpilogue {
         return moved
     }
 
+    /// `body` with a pointer to the epilogue's C struct, or nil without one (the C kernels take
+    /// NULL for none).
+    static func withPointer<R>(to epilogue: GEMMEpilogue?, _ body: (UnsafePointer<VTEpilogue>?) -> R) -> R {
+        guard let epilogue else { return body(nil) }
+        return withUnsafePointer(to: epilogue.raw) { body($0) }
+    }
+
     /// Applies the epilogue to C [m × n] (row stride ldc) as a pass of its own.
     func apply(to c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int) {
         withUnsafePointer(to: raw) { vt_gemm_epilogue($0, c, ldc, 0, 0, m, n) }
