@@ -47,8 +47,22 @@ public final class Block: Module {
     /// Mlp.forward(_:addingTo:…)), so the tape keeps none of the branch outputs and their
     /// drop-path copies, and the MLP keeps no hidden activation; drop-path factors are drawn at
     /// the same point as in the composed form, so the generator sequence is the same.
-    public func forward(_ x: Tensor, keepProbabilities: Bool = false) -> (output: Tensor, probabilities: Tensor?) {
-        let (mixed, probabilities) = attn.mixTokens(norm1(x), keepProbabilities: keepProbabilities)
+    ///
+    /// `leadingTokens` n: only tokens 0..<n come out, [B, n, D] (a model's last block when it pools
+    /// its prefix tokens). Every token still feeds the attention's keys and values, but proj,
+    /// norm2 and the MLP run on those n rows alone, which is where a block spends three quarters
+    /// of its multiply-adds. Needs `carriesTokensIndependently` (the dropouts after the attention
+    /// draw one number per element, so fewer rows would shift the generator).
+    public func forward(_ x: Tensor, keepProbabilities: Bool = false,
+                        leadingTokens: Int? = nil) -> (output: Tensor, probabilities: Tensor?) {
+        var (mixed, probabilities) = attn.mixTokens(norm1(x), keepProbabilities: keepProbabilities)
+        var x = x
+        if let n = leadingTokens, n < x.shape[1] {
+            precondition(n > 0 && carriesTokensIndependently,
+                         "Block.forward(leadingTokens: \(n)) needs n > 0 and no active dropout after the attention")
+            mixed = mixed.sliced(axis: 1, 0..<n)
+            x = x.sliced(axis: 1, 0..<n)
+        }
         let h: Tensor
         if ls1 == nil && !attn.projDrop.isActive {
             h = attn.proj.forward(mixed, addingTo: x, sampleFactors: dropPath1.drawSampleFactors(samples: x.shape[0]))
@@ -63,6 +77,13 @@ public final class Block: Module {
         }
         let fed = mlp(normed)
         return (h + dropPath2(ls2.map { $0(fed) } ?? fed), probabilities)
+    }
+
+    /// Whether each token's path after the attention is its own: no dropout after the attention
+    /// draws from the generator, so a forward over fewer tokens (`leadingTokens`) gives those
+    /// tokens the same values and leaves the generator where the full forward would.
+    public var carriesTokensIndependently: Bool {
+        !attn.projDrop.isActive && !mlp.drop1.isActive && !mlp.drop2.isActive
     }
 
     /// The block op by op (attention, then `x + drop_path(ls(·))` as separate tensors): the

@@ -28,7 +28,9 @@ final class ForwardTests: XCTestCase {
         }
         XCTAssertEqual(rows.logits.data, full.logits.data)
         XCTAssertTrue(model.forward(images).attentions.isEmpty)
-        XCTAssertEqual(model(images).data, full.logits.data)
+        // model(images) carries only the class token through the last block's proj and MLP: the
+        // same sums over fewer rows, which may round differently in the last bit.
+        for (mine, theirs) in zip(model(images).data, full.logits.data) { XCTAssertEqual(mine, theirs, accuracy: 1e-6) }
     }
 
     func testEveryParameterGetsAFiniteNonZeroGradient() {

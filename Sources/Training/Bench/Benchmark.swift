@@ -147,6 +147,7 @@ public enum Benchmark {
         }
         let timed = totals.values.reduce(0, +)
         stepBreakdownMs["other"] = max(0, 1000 * ((breakdown["step"] ?? 0) - timed) / Double(steps))
+        let carriedTokens = model.lastBlockCarriedTokens      // in training mode, as the steps ran
         model.setTraining(false)
         var evalRates: [Double] = []
         for i in 0...steps {
@@ -173,7 +174,7 @@ public enum Benchmark {
             matmulPrecision: BLAS.effectivePrecision.rawValue, gemmKernel: BLAS.largeProductKernel,
             cpu: KernelReport.cpuFeatures, kernels: KernelReport.kernelsByFamily,
             trainImagesPerSecond: train, evalImagesPerSecond: .init(evalRates),
-            trainGflops: ModelFLOPs.training(c, tokens: tokens) * train.median / 1e9,
+            trainGflops: ModelFLOPs.training(c, tokens: tokens, lastBlockTokens: carriedTokens) * train.median / 1e9,
             peakResidentMB: peakResidentMB(), loaderImagesPerSecond: loaderRate,
             loaderToStepRatio: loaderRate / max(train.median, 1e-9),
             frozenParameters: model.namedParameters().filter { !$0.tensor.requiresGrad }.reduce(0) { $0 + $1.tensor.count },

@@ -5,7 +5,9 @@ import Models
 
 public enum ModelFLOPs {
     /// Forward FLOPs for one image. Norms, softmax and GELU are left out (a few percent).
-    public static func forward(_ c: ViTConfig, tokens: Int) -> Double {
+    /// `lastBlockTokens`: the tokens the last block carries past its attention (proj and MLP), when
+    /// fewer than all (VisionTransformer.lastBlockCarriedTokens).
+    public static func forward(_ c: ViTConfig, tokens: Int, lastBlockTokens: Int? = nil) -> Double {
         let d = Double(c.embedDim), n = Double(tokens), hidden = (d * c.mlpRatio).rounded()
         let patches = Double(c.gridSide * c.gridSide)
         var patchEmbed = patches * Double(c.inChannels * c.patchSize * c.patchSize) * d
@@ -21,16 +23,20 @@ public enum ModelFLOPs {
                 if cct.pool { side = (side - 1) / 2 + 1 }
             }
         }
-        let perBlock = n * d * 3 * d      // qkv
+        func block(carrying carried: Double) -> Double {
+            n * d * 3 * d                 // qkv
             + 2 * n * n * d               // q·kᵀ and P·V over all heads
-            + n * d * d                   // proj
-            + 2 * n * d * hidden          // fc1, fc2
+            + carried * d * d             // proj
+            + 2 * carried * d * hidden    // fc1, fc2
+        }
+        let last = lastBlockTokens.map { Double(min($0, tokens)) } ?? n
+        let blocks = c.depth > 0 ? Double(c.depth - 1) * block(carrying: n) + block(carrying: last) : 0
         let head = d * Double(c.numClasses)
-        return 2 * (patchEmbed + Double(c.depth) * perBlock + head)
+        return 2 * (patchEmbed + blocks + head)
     }
 
     /// Training FLOPs for one image: forward plus a backward of about twice the forward.
-    public static func training(_ c: ViTConfig, tokens: Int) -> Double {
-        3 * forward(c, tokens: tokens)
+    public static func training(_ c: ViTConfig, tokens: Int, lastBlockTokens: Int? = nil) -> Double {
+        3 * forward(c, tokens: tokens, lastBlockTokens: lastBlockTokens)
     }
 }

@@ -217,7 +217,7 @@ struct EvalCommand: ParsableCommand {
         defer { model.setTraining(wasTraining) }
         let iterator = loader.batches(epoch: 0)
         while let batch = try iterator.next() {
-            features += Tensor.withoutGrad { model.forward(batch.images).features }.data
+            features += Tensor.withoutGrad { model.forward(batch.images, allTokens: false).features }.data
             labels += batch.labels
         }
         let d = model.config.embedDim
