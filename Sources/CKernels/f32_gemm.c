@@ -100,8 +100,8 @@ VT_AVX512F static void packPanelA(int transA, const float *a, long lda, long i0,
 /// ROWS × 32 tile: 2·ROWS accumulators over kc, then stored to the first ROWS rows and `cols`
 /// columns of C. Always inlined with a constant ROWS so the accumulators live in registers.
 __attribute__((always_inline)) VT_AVX512F static inline void
-tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc,
-     long cols, float alpha, float beta) {
+tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, const float *bp, float *c,
+     long ldc, long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
     VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
     // Start fetching the C tile (for writing) now, so its misses overlap the k loop.
@@ -113,7 +113,7 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
         __m512 b0 = _mm512_load_ps(bp + p * NR);
         __m512 b1 = _mm512_load_ps(bp + p * NR + 16);
         VT_UNROLL for (int r = 0; r < ROWS; r++) {
-            __m512 x = _mm512_set1_ps(ap[p * MR + r]);
+            __m512 x = _mm512_set1_ps(IN_PLACE ? ap[r * lda + p] : ap[p * MR + r]);
             acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
         }
@@ -127,13 +127,13 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
 }
 
 /// Any tile: a kernel per height, so a bottom-edge tile computes no padded rows.
-VT_AVX512F static void tileAny(long rows, long kc, const float *ap, const float *bp, float *c, long ldc,
-                               long cols, float alpha, float beta) {
+VT_AVX512F static void tileAny(long rows, long kc, const float *ap, long lda, const float *bp, float *c,
+                               long ldc, long cols, float alpha, float beta) {
     switch (rows) {
     VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)
     VT_TILE_CASE(6) VT_TILE_CASE(7) VT_TILE_CASE(8) VT_TILE_CASE(9) VT_TILE_CASE(10)
     VT_TILE_CASE(11) VT_TILE_CASE(12) VT_TILE_CASE(13)
-    default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    default: VT_TILE_CASE(MR)
     }
 }
 

@@ -57,8 +57,8 @@ VT_AVX2 static inline void storeRow8(float *c, __m256 acc, long count, __m256 al
 /// ROWS × 16 tile: 2·ROWS accumulators over kc, stored to ROWS rows and `cols` columns of C.
 /// Always inlined with a constant ROWS so the accumulators live in registers.
 __attribute__((always_inline)) VT_AVX2 static inline void
-tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long ldc, long cols, float alpha,
-     float beta) {
+tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, const float *bp, float *c,
+     long ldc, long cols, float alpha, float beta) {
     __m256 acc0[MR], acc1[MR];
     VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
     VT_UNROLL for (int r = 0; r < ROWS; r++) __builtin_prefetch(c + r * ldc, 1, 3);   // C's misses overlap the k loop
@@ -66,7 +66,7 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
         __m256 b0 = _mm256_load_ps(bp + p * NR);
         __m256 b1 = _mm256_load_ps(bp + p * NR + 8);
         VT_UNROLL for (int r = 0; r < ROWS; r++) {
-            __m256 x = _mm256_broadcast_ss(ap + p * MR + r);
+            __m256 x = _mm256_broadcast_ss(IN_PLACE ? ap + r * lda + p : ap + p * MR + r);
             acc0[r] = _mm256_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm256_fmadd_ps(x, b1, acc1[r]);
         }
@@ -78,11 +78,11 @@ tile(const int ROWS, long kc, const float *ap, const float *bp, float *c, long l
     }
 }
 
-VT_AVX2 static void tileAny(long rows, long kc, const float *ap, const float *bp, float *c, long ldc,
-                            long cols, float alpha, float beta) {
+VT_AVX2 static void tileAny(long rows, long kc, const float *ap, long lda, const float *bp, float *c,
+                            long ldc, long cols, float alpha, float beta) {
     switch (rows) {
     VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)
-    default: tile(MR, kc, ap, bp, c, ldc, cols, alpha, beta); break;
+    default: VT_TILE_CASE(MR)
     }
 }
 
