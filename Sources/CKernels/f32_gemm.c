@@ -3,7 +3,8 @@
 // dispatch between them and the portable loop by vt_cpu_level().
 // Packed layouts of the AVX-512F kernel (fp32):
 //   B panel: [kc][NR=32 columns]   — two zmm per k, the FMA's vector operand
-//   A panel: [kc][MR=14 rows]      — each float broadcast to all 16 lanes (embedded broadcast)
+//   A panel: [kc][MR=14 rows]      — each float broadcast to all 16 lanes; or op(A) read in
+//                                    place (gemm_driver.h's vt_a_layout)
 #include "CKernels.h"
 #include "gemm_driver.h"
 
@@ -100,7 +101,7 @@ VT_AVX512F static void packPanelA(int transA, const float *a, long lda, long i0,
 /// ROWS × 32 tile: 2·ROWS accumulators over kc, then stored to the first ROWS rows and `cols`
 /// columns of C. Always inlined with a constant ROWS so the accumulators live in registers.
 __attribute__((always_inline)) VT_AVX512F static inline void
-tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, const float *bp, float *c,
+tile(const int ROWS, const int LAYOUT, long kc, const float *ap, long lda, const float *bp, float *c,
      long ldc, long cols, float alpha, float beta) {
     __m512 acc0[MR], acc1[MR];
     VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
@@ -113,7 +114,7 @@ tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, con
         __m512 b0 = _mm512_load_ps(bp + p * NR);
         __m512 b1 = _mm512_load_ps(bp + p * NR + 16);
         VT_UNROLL for (int r = 0; r < ROWS; r++) {
-            __m512 x = _mm512_set1_ps(IN_PLACE ? ap[r * lda + p] : ap[p * MR + r]);
+            __m512 x = _mm512_set1_ps(*VT_A_ADDRESS(LAYOUT, ap, lda, MR, r, p));
             acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
         }
@@ -127,7 +128,7 @@ tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, con
 }
 
 /// Any tile: a kernel per height, so a bottom-edge tile computes no padded rows.
-VT_AVX512F static void tileAny(long rows, long kc, const float *ap, long lda, const float *bp, float *c,
+VT_AVX512F static void tileAny(long rows, long kc, const float *ap, long lda, int layout, const float *bp, float *c,
                                long ldc, long cols, float alpha, float beta) {
     switch (rows) {
     VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)

@@ -1,7 +1,8 @@
 // AVX2+FMA fp32 GEMM for CPUs without AVX-512 (Zen 2/3, Intel client parts): gemm_driver.h's
 // blocking (KC 768, NC 1536, as the AVX-512F kernel) with 6×16 register tiles (12 ymm
 // accumulators + 2 B vectors + 1 broadcast of the 16 registers), the BLIS Haswell shape.
-// Packed layouts: B panel [kc][NR=16] (two ymm per k), A panel [kc][MR=6] (broadcast per row).
+// Packed layouts: B panel [kc][NR=16] (two ymm per k), A panel [kc][MR=6] (broadcast per row),
+// or A read in place (gemm_driver.h's vt_a_layout).
 #include "gemm_driver.h"
 
 #if defined(__x86_64__)
@@ -57,7 +58,7 @@ VT_AVX2 static inline void storeRow8(float *c, __m256 acc, long count, __m256 al
 /// ROWS × 16 tile: 2·ROWS accumulators over kc, stored to ROWS rows and `cols` columns of C.
 /// Always inlined with a constant ROWS so the accumulators live in registers.
 __attribute__((always_inline)) VT_AVX2 static inline void
-tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, const float *bp, float *c,
+tile(const int ROWS, const int LAYOUT, long kc, const float *ap, long lda, const float *bp, float *c,
      long ldc, long cols, float alpha, float beta) {
     __m256 acc0[MR], acc1[MR];
     VT_UNROLL for (int r = 0; r < ROWS; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
@@ -66,7 +67,7 @@ tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, con
         __m256 b0 = _mm256_load_ps(bp + p * NR);
         __m256 b1 = _mm256_load_ps(bp + p * NR + 8);
         VT_UNROLL for (int r = 0; r < ROWS; r++) {
-            __m256 x = _mm256_broadcast_ss(IN_PLACE ? ap + r * lda + p : ap + p * MR + r);
+            __m256 x = _mm256_broadcast_ss(VT_A_ADDRESS(LAYOUT, ap, lda, MR, r, p));
             acc0[r] = _mm256_fmadd_ps(x, b0, acc0[r]);
             acc1[r] = _mm256_fmadd_ps(x, b1, acc1[r]);
         }
@@ -78,7 +79,7 @@ tile(const int ROWS, const int IN_PLACE, long kc, const float *ap, long lda, con
     }
 }
 
-VT_AVX2 static void tileAny(long rows, long kc, const float *ap, long lda, const float *bp, float *c,
+VT_AVX2 static void tileAny(long rows, long kc, const float *ap, long lda, int layout, const float *bp, float *c,
                             long ldc, long cols, float alpha, float beta) {
     switch (rows) {
     VT_TILE_CASE(1) VT_TILE_CASE(2) VT_TILE_CASE(3) VT_TILE_CASE(4) VT_TILE_CASE(5)

@@ -53,11 +53,12 @@ final class F32GEMMTests: XCTestCase {
 
     /// Sizes that cross the kernel's blocks (768 k, 1536 columns) with remainders, row counts that
     /// are not multiples of the 14-row tile, and ViT-Tiny's own shapes (197 tokens, 192 wide, MLP
-    /// 768), in every transpose combination. Untransposed A is read in place unless its rows
-    /// crowd L1 sets: k = 512 and 1024 without padding take the packed panel, with padding in place.
+    /// 768), in every transpose combination. A is read in place unless its lines crowd L1 sets:
+    /// untransposed with k = 512 or 1024 and transposed with m = 1024 (600 k: a panel past L1),
+    /// without padding, take the packed panel; with padding, in place.
     func testBlockBoundariesAllTransposes() {
         let shapes = [(577, 192, 65), (337, 1569, 3), (29, 47, 769), (53, 65, 1537), (197, 576, 192),
-                      (197, 192, 768), (31, 40, 1024), (20, 33, 512)]
+                      (197, 192, 768), (31, 40, 1024), (20, 33, 512), (1024, 17, 600)]
         let variants: [(Float, Float, Int)] = [(1, 0, 0), (0.5, 0, 7), (1, 1, 2), (-1.25, 0.25, 0)]
         forEachCPULevel { level in
             guard level >= .avx2 else { return }     // the portable loop has no blocks (edge sizes cover it)
