@@ -29,8 +29,12 @@ final class KillSoakTests: XCTestCase {
         // TrainCommandTests' tiny run (2 steps an epoch); the defaults checkpoint, evaluate and
         // snapshot attention every epoch; a metrics line every step.
         try cli.write(TrainCommandTests.tinyConfig, to: "soak.json")
-        // Two epochs per kill at least, so the kills alone never finish the run.
-        let epochs = max(60, 2 * kills)
+        // Ten epochs per kill at least, so the kills alone never finish the run: each kill lets
+        // 30 % of the epochs left per kill run on average, which leaves about a third of them
+        // after the last kill, far more than a late kill can add. With two per kill (60 epochs),
+        // runs that got faster (5.8 % fewer multiply-adds, A read in place) ended by themselves
+        // after 18 of 20 kills once, their start-up shorter than the one measured.
+        let epochs = max(200, 10 * kills)
         let base = ["--config", "soak.json", "--set", "train.epochs=\(epochs)", "--set", "train.log_every=1",
                     "--set", "train.batch_size=32"]
         let python = h5pyPython()
