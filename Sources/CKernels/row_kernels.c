@@ -289,6 +289,11 @@ VT_INLINE void vt_gemm_epilogue_body(const VTEpilogue *e, float *c, long ldc, lo
         } else if (bias) {
             for (long j = 0; j < cols; j++) row[j] += bias[j];
         }
+        if (e->geluDerivativeOf) {     // vt_gelu_backward's in-place loop, on this row
+            float *restrict g = row;
+            const float *restrict pre = e->geluDerivativeOf + (row0 + r) * e->ldp + col0;
+            for (long j = 0; j < cols; j++) g[j] *= geluDerivative(pre[j]);
+        }
         if (e->geluOut) {
             float *out = e->geluOut + (row0 + r) * e->ldg + col0;
             if (out == row) for (long j = 0; j < cols; j++) row[j] = gelu1(row[j]);   // in place

@@ -66,15 +66,15 @@ extension Tensor {
                         linearParameterBackward(dy, x: pre, rows: rows, weight: fc2Weight, bias: fc2Bias)
                     }
                     guard needsHidden else { return }
-                    // d activation [R, H] = dy · fc2, then d pre = d activation · GELU′(pre) in place
-                    // (the kernel reads each element before writing it), then fc1's backward.
+                    // d pre [R, H] = (dy · fc2) · GELU′(pre): the factor applied in the GEMM's store,
+                    // while each panel is in cache (GEMMEpilogue), then fc1's backward.
                     withScratch(count: rows * hidden) { dHidden in
                         if outputs == 0 { dHidden.initialize(repeating: 0, count: rows * hidden) }   // empty GEMM
                         fc2Weight.data.withUnsafeBufferPointer { w in
                             BLAS.sgemm(transposeA: false, transposeB: false, m: rows, n: hidden, k: outputs,
-                                       a: dy, b: w.baseAddress!, c: dHidden)
+                                       a: dy, b: w.baseAddress!, c: dHidden,
+                                       epilogue: GEMMEpilogue(geluDerivativeOf: pre, derivativeStride: hidden))
                         }
-                        Tensor.geluBackward(pre, upstream: dHidden, count: rows * hidden, into: dHidden, accumulate: false)
                         linearBackward(dHidden, x: x, weight: fc1Weight, bias: fc1Bias)
                     }
                 }

@@ -1,4 +1,4 @@
-// The GEMM epilogue (bias, drop-path row scale, residual, GELU in the store) against its reference,
+// The GEMM epilogue (bias, drop-path row scale, residual, GELU′ factor, GELU in the store) against its reference,
 // the same product followed by separate passes: bit for bit, on every kernel that runs it (our
 // fp32 kernels at each CPU level, the bf16 kernel under "medium", OpenBLAS for small products),
 // across the kernels' tile and k-block edges, and split across threads by rows and by columns.
@@ -9,9 +9,10 @@ import Tensor
 final class GEMMEpilogueTests: XCTestCase {
     /// What one case adds in the store.
     struct Terms: CustomStringConvertible {
-        var bias = false, residual = false, rowScale = false, gelu = false, geluInPlace = false
+        var bias = false, residual = false, rowScale = false, geluDerivative = false, gelu = false, geluInPlace = false
         var description: String {
             [bias ? "bias" : nil, residual ? "residual" : nil, rowScale ? "rowScale" : nil,
+             geluDerivative ? "gelu′ factor" : nil,
              gelu ? (geluInPlace ? "gelu in place" : "gelu") : nil].compactMap { $0 }.joined(separator: "+")
         }
     }
@@ -20,10 +21,12 @@ final class GEMMEpilogueTests: XCTestCase {
         Terms(bias: true), Terms(residual: true), Terms(bias: true, residual: true),
         Terms(bias: true, residual: true, rowScale: true), Terms(residual: true, rowScale: true),
         Terms(bias: true, gelu: true), Terms(bias: true, gelu: true, geluInPlace: true), Terms(gelu: true),
+        Terms(geluDerivative: true), Terms(bias: true, residual: true, geluDerivative: true),
     ]
 
     /// The product C = A·Bᵀ [m × n] (k inner) with `terms` fused, and the reference: the plain
-    /// product, then the bias pass, the row scale, the residual add and vt_gelu, in that order.
+    /// product, then the bias pass, the row scale, the residual add, vt_gelu_backward (the MLP
+    /// backward's pass over dHidden) and vt_gelu, in that order.
     func compare(m: Int, n: Int, k: Int, terms: Terms, seed: UInt64, file: StaticString = #filePath,
                  line: UInt = #line) {
         var rng = RandomGenerator(seed: seed)
@@ -33,6 +36,7 @@ final class GEMMEpilogueTests: XCTestCase {
         let residual = (0..<(m * n)).map { _ in rng.nextNormal() }
         // Drop-path factors: 0 (a dropped sample) or 1/(1 − p), per row.
         let rowScale = (0..<m).map { i in i % 3 == 1 ? Float(0) : 1 / (1 - Float(0.3)) }
+        let pre = (0..<(m * n)).map { _ in 2 * rng.nextNormal() }     // a GELU's input
 
         // Reference: separate passes, each rounded as the unfused ops round.
         var expected = [Float](repeating: .nan, count: m * n)
@@ -45,6 +49,14 @@ final class GEMMEpilogueTests: XCTestCase {
                 if terms.bias { v = v + bias[j] }
                 if terms.residual { v = terms.rowScale ? residual[i * n + j] + v * rowScale[i] : residual[i * n + j] + v }
                 expected[i * n + j] = v
+            }
+        }
+        if terms.geluDerivative {
+            pre.withUnsafeBufferPointer { x in
+                expected.withUnsafeMutableBufferPointer { g in
+                    Tensor.geluBackward(x.baseAddress!, upstream: g.baseAddress!, count: m * n, into: g.baseAddress!,
+                                        accumulate: false)
+                }
             }
         }
         var expectedGELU = [Float](repeating: 0, count: m * n)
@@ -61,14 +73,17 @@ final class GEMMEpilogueTests: XCTestCase {
                 bias.withUnsafeBufferPointer { biasBuffer in
                     residual.withUnsafeBufferPointer { residualBuffer in
                         rowScale.withUnsafeBufferPointer { scaleBuffer in
-                            let geluTarget = terms.geluInPlace ? cb.baseAddress! : gb.baseAddress!
-                            let epilogue = GEMMEpilogue(
-                                bias: terms.bias ? biasBuffer.baseAddress : nil,
-                                residual: terms.residual ? residualBuffer.baseAddress : nil, residualStride: n,
-                                rowScale: terms.rowScale ? scaleBuffer.baseAddress : nil,
-                                geluOutput: terms.gelu ? geluTarget : nil, geluStride: n)
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, b: b,
-                                       c: cb.baseAddress!, epilogue: epilogue)
+                            pre.withUnsafeBufferPointer { preBuffer in
+                                let geluTarget = terms.geluInPlace ? cb.baseAddress! : gb.baseAddress!
+                                let epilogue = GEMMEpilogue(
+                                    bias: terms.bias ? biasBuffer.baseAddress : nil,
+                                    residual: terms.residual ? residualBuffer.baseAddress : nil, residualStride: n,
+                                    rowScale: terms.rowScale ? scaleBuffer.baseAddress : nil,
+                                    geluDerivativeOf: terms.geluDerivative ? preBuffer.baseAddress : nil,
+                                    derivativeStride: n, geluOutput: terms.gelu ? geluTarget : nil, geluStride: n)
+                                BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, b: b,
+                                           c: cb.baseAddress!, epilogue: epilogue)
+                            }
                         }
                     }
                 }

@@ -66,12 +66,15 @@ void vt_gemm_f32(int transA, int transB, long m, long n, long k, float alpha,
 
 /// What a GEMM adds to its product in the store, applied to each panel of C rows once its last k
 /// block is in (while the panel is still in cache), so the activations take no second pass:
-///   C = residual + rowScale[i] · (C + bias[j]),   then   geluOut = GELU(C)
+///   C = residual + rowScale[i] · (C + bias[j]),   then   C = C · GELU′(geluDerivativeOf),
+///   then   geluOut = GELU(C)
 /// Each term is optional (NULL): without `residual`, C = C + bias[j] (rowScale unused); with
-/// `geluOut`, C keeps the pre-activation and GELU(C) goes to geluOut (row stride ldg), which may be
-/// C itself (ldg = ldc) when the pre-activation is not needed. Each operation rounds as the
-/// separate passes do (no fused multiply-add across them), so results are bit-identical to
-/// a GEMM followed by the bias add, drop-path scaling, residual add and vt_gelu in turn.
+/// `geluDerivativeOf` (row stride ldp), C is the gradient of a GELU's output and becomes that of its
+/// input (the MLP backward's dHidden); with `geluOut`, C keeps the pre-activation and GELU(C) goes
+/// to geluOut (row stride ldg), which may be C itself (ldg = ldc) when the pre-activation is not
+/// needed. Each operation rounds as the separate passes do (no fused multiply-add across them), so
+/// results are bit-identical to a GEMM followed by the bias add, drop-path scaling, residual add,
+/// vt_gelu_backward and vt_gelu in turn.
 /// Row i and column j count from the product's origin: a caller that splits C into bands
 /// offsets the pointers to its band.
 typedef struct {
@@ -81,6 +84,8 @@ typedef struct {
     const float *rowScale;    // [m]: drop-path factor per row (with residual only)
     float *geluOut;           // [m rows, row stride ldg]
     long ldg;
+    const float *geluDerivativeOf;   // [m rows, row stride ldp]: GELU's input, whose GELU′ scales C
+    long ldp;
 } VTEpilogue;
 
 /// Applies `epilogue` to rows row0..<row0+rows, columns col0..<col0+cols of C (c points at
