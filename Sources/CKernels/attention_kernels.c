@@ -418,12 +418,6 @@ VT_TARGET_AVX512 static void backwardAVX512(const float *q, const float *k, cons
 
 // ---- AVX2+FMA: 6 rows × up to 2 ymm ----
 
-/// Lanes 0..<count of 8 on (count clamped to 0...8), for vmaskmov loads and stores.
-VT_TARGET_AVX2 static inline __m256i laneMask8(long count) {
-    int n = count < 0 ? 0 : count > 8 ? 8 : (int)count;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /// As tile512Fixed. FULL (cols a multiple of 8) drops the vmaskmov loads, which cost extra
 /// micro-ops on every B row; only score tiles at the right edge of an odd T need them.
 __attribute__((always_inline)) VT_TARGET_AVX2 static inline void
@@ -435,7 +429,7 @@ tile256Fixed(const int ROWS, const int NV, const int FULL, long depth, const flo
         aRow[r] = a + r * ars;
         VT_UNROLL for (int u = 0; u < NV; u++) acc[r][u] = _mm256_setzero_ps();
     }
-    __m256i last = laneMask8(cols - 8 * (NV - 1));
+    __m256i last = vt_low_mask8(cols - 8 * (NV - 1));
     for (long x = 0; x < depth; x++) {
         const float *bRow = b + x * ldb;
         __m256 bv[2];
@@ -502,7 +496,7 @@ VT_TARGET_AVX2 static void pack256(const float *x, long ld, long t, long dh, flo
     for (long j0 = 0; j0 < tp; j0 += 8) {
         long lines = minLong(8, t - j0);
         for (long d0 = 0; d0 < dh; d0 += 8) {
-            __m256i m = laneMask8(dh - d0);
+            __m256i m = vt_low_mask8(dh - d0);
             __m256 r[8];
             for (int j = 0; j < 8; j++)
                 r[j] = j < lines ? _mm256_maskload_ps(x + (j0 + j) * ld + d0, m) : _mm256_setzero_ps();

@@ -30,12 +30,6 @@ VT_AVX2 static void packPanelA(int transA, const float *a, long lda, long i0, lo
 
 // ---- Register tile ----
 
-/// Lanes j < count set (all-ones words), for the masked loads and stores of edge columns.
-VT_AVX2 static inline __m256i lowMask8(long count) {
-    long n = count < 0 ? 0 : count > 8 ? 8 : count;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /// C row = alpha·acc + beta·C for the first `count` (≤ 8 used) columns; beta == 0 never reads C.
 VT_AVX2 static inline void storeRow8(float *c, __m256 acc, long count, __m256 alpha, float beta) {
     __m256 scaled = _mm256_mul_ps(acc, alpha);
@@ -46,7 +40,7 @@ VT_AVX2 static inline void storeRow8(float *c, __m256 acc, long count, __m256 al
         }
         _mm256_storeu_ps(c, scaled);
     } else if (count > 0) {
-        __m256i mask = lowMask8(count);
+        __m256i mask = vt_low_mask8(count);
         if (beta != 0) {
             __m256 old = _mm256_maskload_ps(c, mask);
             scaled = beta == 1 ? _mm256_add_ps(old, scaled) : _mm256_fmadd_ps(old, _mm256_set1_ps(beta), scaled);

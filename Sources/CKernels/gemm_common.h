@@ -71,6 +71,13 @@ static inline __mmask16 vt_low_mask(long count) {
     return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
+/// The AVX2 kernels' lane mask: lanes 0..<count of 8 all-ones (count clamped to 0...8), for the
+/// vmaskmov loads and stores of edge columns.
+__attribute__((target("avx2"))) static inline __m256i vt_low_mask8(long count) {
+    int n = count < 0 ? 0 : count > 8 ? 8 : (int)count;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 /// Transposes a 16×16 block of 32-bit words in registers: r[i] word j ↔ r[j] word i.
 __attribute__((target("avx512f"))) static inline void vt_transpose16(__m512i r[16]) {
     __m512i t[16];

@@ -263,7 +263,7 @@ VT_MULTIVERSION(vt_add_column_sums, (const float *x, long rows, long columns, fl
                                      long column1),
                 (x, rows, columns, out, column0, column1))
 
-// ---- GEMM epilogue (bias, drop-path scale, residual, GELU) on a block of C ----
+// ---- GEMM epilogue (bias, drop-path scale, residual, GELU′ factor, GELU) on a block of C ----
 
 /// C row = residual + scale·(C + bias), each operation rounded on its own: without contraction,
 /// so the sum is the one the unfused passes (bias add, drop path, residual add) compute.

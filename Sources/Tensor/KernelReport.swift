@@ -20,7 +20,7 @@ public enum KernelReport {
     public static var kernelsByFamily: [String: String] {
         let rows = "C row kernel, \(CPULevel.current)"
         return [
-            OpFamily.gemm.label: BLAS.largeProductKernel + "; bias, residual and GELU in the store: " + rows,
+            OpFamily.gemm.label: BLAS.largeProductKernel + "; bias, residual, GELU and GELU′ in the store: " + rows,
             OpFamily.attention.label: AttentionKernel.effective == .fused
                 ? "per (batch, head): fused scores, softmax and P·v, C kernel, \(CPULevel.current)"
                 : "per (batch, head): OpenBLAS \(BLAS.coreName) small GEMMs, softmax: " + rows,
